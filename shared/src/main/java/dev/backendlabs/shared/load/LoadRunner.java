@@ -1,0 +1,140 @@
+package dev.backendlabs.shared.load;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * Drives an operation from N concurrent workers until a total operation count or a duration is
+ * reached, whichever comes first, and measures throughput and latency.
+ *
+ * <pre>{@code
+ * LoadResult result = LoadRunner.workers(32).operations(100_000).duration(Duration.ofSeconds(30))
+ *         .run((worker, sequence) -> limiter.tryAcquire("hot-key"));
+ * }</pre>
+ *
+ * <p>Workers take sequence numbers from one shared counter, so exactly {@code operations} run
+ * when the count bound is reached first. All workers start together on a latch, so the ramp-up
+ * of thread creation is not measured. An operation that throws is counted as an error by
+ * exception class and the run goes on: a load test that stops at the first error hides the
+ * error rate, which is often the point of the lab.
+ */
+public final class LoadRunner {
+
+    /** One unit of work; {@code sequence} is unique across workers, starting at 0. */
+    @FunctionalInterface
+    public interface Operation {
+        void run(int worker, long sequence) throws Exception;
+    }
+
+    private final int workers;
+    private long operations = Long.MAX_VALUE;
+    private Duration duration;
+    private boolean virtualThreads;
+
+    private LoadRunner(int workers) {
+        if (workers < 1) {
+            throw new IllegalArgumentException("workers must be >= 1, got " + workers);
+        }
+        this.workers = workers;
+    }
+
+    public static LoadRunner workers(int workers) {
+        return new LoadRunner(workers);
+    }
+
+    /** Stops after this many operations in total. */
+    public LoadRunner operations(long operations) {
+        if (operations < 1) {
+            throw new IllegalArgumentException("operations must be >= 1, got " + operations);
+        }
+        this.operations = operations;
+        return this;
+    }
+
+    /** Stops starting new operations after this long. */
+    public LoadRunner duration(Duration duration) {
+        if (duration.isNegative() || duration.isZero()) {
+            throw new IllegalArgumentException("duration must be positive, got " + duration);
+        }
+        this.duration = duration;
+        return this;
+    }
+
+    /**
+     * Runs workers on virtual threads instead of platform threads: for workers that mostly wait
+     * (thousands of simulated clients), not for CPU-bound ones.
+     */
+    public LoadRunner virtualThreads(boolean virtual) {
+        this.virtualThreads = virtual;
+        return this;
+    }
+
+    /**
+     * Runs the load and waits for it to finish.
+     *
+     * @throws IllegalStateException if neither an operation count nor a duration bounds the run
+     */
+    public LoadResult run(Operation operation) throws InterruptedException {
+        if (operations == Long.MAX_VALUE && duration == null) {
+            throw new IllegalStateException("Bound the run with operations(n) and/or duration(d)");
+        }
+        LatencyRecorder latency = new LatencyRecorder();
+        AtomicLong tickets = new AtomicLong();
+        LongAdder errors = new LongAdder();
+        Map<String, LongAdder> errorsByType = new ConcurrentHashMap<>();
+        CountDownLatch start = new CountDownLatch(1);
+        long[] deadline = new long[1];
+
+        try (ExecutorService executor = virtualThreads
+                ? Executors.newVirtualThreadPerTaskExecutor()
+                : Executors.newFixedThreadPool(workers)) {
+            Future<?>[] running = new Future<?>[workers];
+            for (int w = 0; w < workers; w++) {
+                int worker = w;
+                running[w] = executor.submit(() -> {
+                    start.await();
+                    while (true) {
+                        long sequence = tickets.getAndIncrement();
+                        if (sequence >= operations || (duration != null && System.nanoTime() - deadline[0] >= 0)) {
+                            return null;
+                        }
+                        long begin = System.nanoTime();
+                        try {
+                            operation.run(worker, sequence);
+                        } catch (InterruptedException e) {
+                            throw e;
+                        } catch (Exception e) {
+                            errors.increment();
+                            errorsByType.computeIfAbsent(e.getClass().getName(), k -> new LongAdder()).increment();
+                        } finally {
+                            latency.recordSince(begin);
+                        }
+                    }
+                });
+            }
+            long begin = System.nanoTime();
+            deadline[0] = duration == null ? 0 : begin + duration.toNanos();
+            start.countDown();
+            for (Future<?> future : running) {
+                try {
+                    future.get();
+                } catch (java.util.concurrent.ExecutionException e) {
+                    throw new IllegalStateException("A load worker failed", e.getCause());
+                }
+            }
+            Duration elapsed = Duration.ofNanos(System.nanoTime() - begin);
+            Map<String, Long> byType = new TreeMap<>();
+            errorsByType.forEach((type, count) -> byType.put(type, count.sum()));
+            LatencySummary summary = latency.summary();
+            return new LoadResult(summary.count(), errors.sum(), byType, elapsed, summary);
+        }
+    }
+}

@@ -1,0 +1,114 @@
+package dev.backendlabs.shared.report;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.internal.chartpart.Chart;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+/**
+ * Writes a {@link LabReport} as DESIGN.md "Reports" describes: {@code results.json} (the
+ * machine-readable record), {@code report.md} (the same as Markdown tables) and one PNG per
+ * chart, then prints the metrics as a table.
+ */
+public final class ReportWriter {
+
+    public static final String RESULTS_FILE = "results.json";
+    public static final String MARKDOWN_FILE = "report.md";
+
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    private ReportWriter() {
+    }
+
+    /** The report folder of the module being run: {@code target/lab-report}, or {@code -Dlabs.report.dir}. */
+    public static Path defaultDirectory() {
+        return Path.of(System.getProperty("labs.report.dir", "target/lab-report"));
+    }
+
+    /** Writes every file into {@code directory} (created if missing) and prints the metrics to {@code console}. */
+    public static void write(LabReport report, Environment environment, Path directory, PrintStream console) {
+        try {
+            Files.createDirectories(directory);
+            List<String> chartFiles = new ArrayList<>();
+            for (Map.Entry<String, Chart<?, ?>> chart : report.charts().entrySet()) {
+                Path file = directory.resolve(chart.getKey());
+                BitmapEncoder.saveBitmap(chart.getValue(), file.toString(), BitmapEncoder.BitmapFormat.PNG);
+                chartFiles.add(chart.getKey());
+            }
+            JSON.writeValue(directory.resolve(RESULTS_FILE).toFile(), toJson(report, environment, chartFiles));
+            Files.writeString(directory.resolve(MARKDOWN_FILE), toMarkdown(report, environment, chartFiles));
+        } catch (IOException e) {
+            throw new UncheckedIOException("Could not write the report of " + report.lab() + " to " + directory, e);
+        }
+        console.print(consoleTable(report, directory));
+    }
+
+    private static Map<String, Object> toJson(LabReport report, Environment environment, List<String> chartFiles) {
+        Map<String, Object> root = new LinkedHashMap<>();
+        root.put("lab", report.lab());
+        root.put("scale", report.scale().label());
+        root.put("environment", environment);
+        root.put("metrics", report.metrics());
+        List<Map<String, Object>> tables = new ArrayList<>();
+        for (ReportTable table : report.tables()) {
+            Map<String, Object> json = new LinkedHashMap<>();
+            json.put("title", table.title());
+            json.put("columns", table.columns());
+            json.put("rows", table.rows());
+            tables.add(json);
+        }
+        root.put("tables", tables);
+        root.put("charts", chartFiles);
+        return root;
+    }
+
+    static String toMarkdown(LabReport report, Environment environment, List<String> chartFiles) {
+        StringBuilder md = new StringBuilder();
+        md.append("# ").append(report.lab()).append(" — results (").append(report.scale().label()).append(" scale)\n\n");
+        md.append(environment.summary()).append("\n\n");
+        if (!report.metrics().isEmpty()) {
+            md.append("| metric | value | unit | claim |\n|---|---:|---|---|\n");
+            report.metrics().forEach((name, metric) -> md.append("| `").append(name).append("` | ")
+                    .append(metric.formattedValue()).append(" | ").append(metric.unit()).append(" | ")
+                    .append(metric.claim()).append(" |\n"));
+            md.append('\n');
+        }
+        for (ReportTable table : report.tables()) {
+            md.append("### ").append(table.title()).append("\n\n");
+            md.append("| ").append(String.join(" | ", table.columns())).append(" |\n");
+            md.append("|").append("---|".repeat(table.columns().size())).append('\n');
+            for (List<Object> row : table.rows()) {
+                md.append("| ").append(row.stream().map(ReportTable::cell).collect(Collectors.joining(" | "))).append(" |\n");
+            }
+            md.append('\n');
+        }
+        for (String chart : chartFiles) {
+            md.append("![").append(chart).append("](").append(chart).append(")\n");
+        }
+        return md.toString();
+    }
+
+    private static String consoleTable(LabReport report, Path directory) {
+        Map<String, Metric> metrics = report.metrics();
+        int nameWidth = Math.max(6, metrics.keySet().stream().mapToInt(String::length).max().orElse(0));
+        int valueWidth = Math.max(5, metrics.values().stream().mapToInt(m -> m.formattedValue().length()).max().orElse(0));
+        StringBuilder out = new StringBuilder();
+        out.append("\n").append(report.lab()).append(" results (").append(report.scale().label()).append(" scale) -> ")
+                .append(directory.resolve(RESULTS_FILE)).append('\n');
+        String rowFormat = "  %-" + nameWidth + "s  %" + valueWidth + "s  %s%n";
+        out.append(String.format(rowFormat, "metric", "value", "unit"));
+        metrics.forEach((name, metric) -> out.append(String.format(rowFormat, name, metric.formattedValue(), metric.unit())));
+        return out.toString();
+    }
+}
