@@ -1,0 +1,67 @@
+package dev.backendlabs.shared.load;
+
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class LoadRunnerTest {
+
+    @Test
+    void runsExactlyTheRequestedOperationsWithUniqueSequenceNumbers() throws InterruptedException {
+        Set<Long> sequences = ConcurrentHashMap.newKeySet();
+        Set<Integer> workers = ConcurrentHashMap.newKeySet();
+
+        LoadResult result = LoadRunner.workers(8).operations(10_000).run((worker, sequence) -> {
+            sequences.add(sequence);
+            workers.add(worker);
+        });
+
+        assertThat(result.operations()).isEqualTo(10_000);
+        assertThat(sequences).hasSize(10_000).allMatch(s -> s >= 0 && s < 10_000);
+        assertThat(workers).allMatch(w -> w >= 0 && w < 8);
+        assertThat(result.errors()).isZero();
+        assertThat(result.latency().count()).isEqualTo(10_000);
+        assertThat(result.throughputPerSecond()).isPositive();
+    }
+
+    @Test
+    void stopsAtTheDurationWhenThatComesFirst() throws InterruptedException {
+        LoadResult result = LoadRunner.workers(4).virtualThreads(true).duration(Duration.ofMillis(300))
+                .run((worker, sequence) -> Thread.sleep(5));
+
+        assertThat(result.elapsed()).isGreaterThanOrEqualTo(Duration.ofMillis(300)).isLessThan(Duration.ofSeconds(10));
+        assertThat(result.operations()).isPositive().isLessThan(1_000);
+        assertThat(result.latency().p50Ms()).isGreaterThanOrEqualTo(5.0);
+    }
+
+    @Test
+    void countsErrorsByTypeAndKeepsGoing() throws InterruptedException {
+        AtomicInteger calls = new AtomicInteger();
+        LoadResult result = LoadRunner.workers(2).operations(100).run((worker, sequence) -> {
+            calls.incrementAndGet();
+            if (sequence % 4 == 0) {
+                throw new IllegalStateException("every fourth fails");
+            }
+        });
+
+        assertThat(calls).hasValue(100);
+        assertThat(result.errors()).isEqualTo(25);
+        assertThat(result.successes()).isEqualTo(75);
+        assertThat(result.errorsByType()).containsEntry(IllegalStateException.class.getName(), 25L);
+    }
+
+    @Test
+    void refusesAnUnboundedRunAndNonsenseBounds() {
+        assertThatThrownBy(() -> LoadRunner.workers(1).run((w, s) -> { }))
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining("Bound the run");
+        assertThatThrownBy(() -> LoadRunner.workers(0)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> LoadRunner.workers(1).operations(0)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> LoadRunner.workers(1).duration(Duration.ZERO)).isInstanceOf(IllegalArgumentException.class);
+    }
+}
