@@ -1,0 +1,59 @@
+package dev.backendlabs.ratelimit;
+
+import java.math.RoundingMode;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Maps a {@link Decision} onto HTTP, following the IETF httpapi draft "RateLimit header fields
+ * for HTTP" and RFC 9110's {@code Retry-After}.
+ *
+ * <ul>
+ *   <li>{@code RateLimit-Policy: "default";q=<capacity>;w=<seconds to fill>} — a token bucket of
+ *       capacity C and rate R behaves like a quota of C per C/R seconds.</li>
+ *   <li>{@code RateLimit: "default";r=<remaining, rounded down>;t=<seconds until full, rounded up>}.
+ *       Remaining is rounded down so a client never plans on a token that is not there.</li>
+ *   <li>Denied by Redis: status 429 and {@code Retry-After} in whole seconds, rounded up (never 0,
+ *       which would invite an immediate retry). A cost that can never fit gets 429 without
+ *       {@code Retry-After}: waiting does not help.</li>
+ *   <li>Denied because Redis was unavailable (fail-closed): 503, since the client exceeded nothing.</li>
+ * </ul>
+ */
+public final class RateLimitHeaders {
+
+    public static final String POLICY = "RateLimit-Policy";
+    public static final String RATE_LIMIT = "RateLimit";
+    public static final String RETRY_AFTER = "Retry-After";
+    static final String POLICY_NAME = "\"default\"";
+
+    private RateLimitHeaders() {
+    }
+
+    /** 200 when allowed, 429 when Redis denied, 503 when the fail-closed policy denied. */
+    public static int status(Decision decision) {
+        if (decision.allowed()) {
+            return 200;
+        }
+        return decision.source() == Decision.Source.FAIL_CLOSED ? 503 : 429;
+    }
+
+    /** The response headers for {@code decision}, in a stable order. */
+    public static Map<String, String> of(Decision decision, BucketPolicy policy) {
+        Map<String, String> headers = new LinkedHashMap<>();
+        headers.put(POLICY, POLICY_NAME + ";q=" + policy.capacity() + ";w=" + ceilSeconds(policy.timeToFill().toMillis()));
+        if (decision.source() == Decision.Source.REDIS) {
+            headers.put(RATE_LIMIT, POLICY_NAME + ";r=" + decision.remaining().setScale(0, RoundingMode.FLOOR).toPlainString()
+                    + ";t=" + ceilSeconds(decision.resetAfterMillis()));
+        }
+        if (decision.retryAfterMillis() > 0) {
+            headers.put(RETRY_AFTER, Long.toString(ceilSeconds(decision.retryAfterMillis())));
+        } else if (decision.source() == Decision.Source.FAIL_CLOSED) {
+            headers.put(RETRY_AFTER, "1");
+        }
+        return headers;
+    }
+
+    static long ceilSeconds(long millis) {
+        return Math.ceilDiv(millis, 1000L);
+    }
+}

@@ -1,0 +1,125 @@
+-- token_bucket.lua: one atomic token-bucket decision, read-refill-decide-write in a single call.
+--
+-- KEYS[1]  the bucket's only key (Redis Cluster safe; put a {hash tag} in it to co-locate buckets)
+-- ARGV[1]  capacity: integer from 1 to 1e9; the burst a full bucket allows
+-- ARGV[2]  refill rate: decimal tokens per second, above 0 and at most 1e9 (0.001 and 10000 both work)
+-- ARGV[3]  cost: integer >= 0; 0 is a peek that changes nothing
+-- ARGV[4]  optional "now" in integer microseconds, for deterministic tests only; else Redis TIME
+--
+-- Reply: { allowed (1/0),
+--          remaining tokens after the decision, as a decimal string (rounded down to 1e-6),
+--          retry_after_ms: -1 when allowed, -1 when cost > capacity (it can never succeed),
+--                          else the wait until enough tokens exist, rounded up, >= 1,
+--          reset_after_ms: time until the bucket would be full again, rounded up }
+--
+-- State: a hash {tokens, ts} where ts is the microsecond the token count was true. A missing key
+-- is a full bucket, so a new caller starts with a burst of `capacity`. Only an allowed request
+-- with cost > 0 writes, and every write sets PEXPIRE to the time-to-full plus slack: by then the
+-- bucket is full again, which is exactly what a missing key means, so expiry never changes a
+-- decision. A denied request writes nothing and so cannot extend the TTL.
+-- Bad arguments return an error reply starting with "ERR rate-limiter:" and change nothing.
+
+local MAX_CAPACITY_AND_RATE = 1000000000
+local MAX_EXACT_INTEGER = 9007199254740991 -- 2^53 - 1: doubles are exact up to here
+local TTL_SLACK_MS = 1000
+
+local function reject(argument, rule, value)
+  return redis.error_reply('ERR rate-limiter: ' .. argument .. ' must be ' .. rule .. ", got '" .. tostring(value) .. "'")
+end
+
+-- Strict patterns instead of tonumber alone, which would accept " 0x10", "1e3", "nan" and "inf".
+local function parse_integer(text)
+  if type(text) == 'string' and string.match(text, '^%d+$') then
+    return tonumber(text)
+  end
+  return nil
+end
+
+local function parse_decimal(text)
+  if type(text) == 'string' and (string.match(text, '^%d+%.?%d*$') or string.match(text, '^%.%d+$')) then
+    return tonumber(text)
+  end
+  return nil
+end
+
+if #KEYS ~= 1 then
+  return redis.error_reply('ERR rate-limiter: exactly one key (the bucket) must be given, got ' .. #KEYS)
+end
+
+local capacity = parse_integer(ARGV[1])
+if not capacity or capacity < 1 or capacity > MAX_CAPACITY_AND_RATE then
+  return reject('capacity', 'an integer from 1 to 1000000000', ARGV[1])
+end
+local rate = parse_decimal(ARGV[2])
+if not rate or rate <= 0 or rate > MAX_CAPACITY_AND_RATE then
+  return reject('rate', 'a decimal number of tokens per second above 0 and at most 1000000000', ARGV[2])
+end
+local cost = parse_integer(ARGV[3])
+if not cost then
+  return reject('cost', 'an integer >= 0', ARGV[3])
+end
+local now
+if ARGV[4] ~= nil then
+  now = parse_integer(ARGV[4])
+  if not now or now > MAX_EXACT_INTEGER then
+    return reject('now', 'an integer number of microseconds', ARGV[4])
+  end
+else
+  -- The server's clock: every client sees one time line, whatever its own clock says.
+  local time = redis.call('TIME')
+  now = tonumber(time[1]) * 1000000 + tonumber(time[2])
+end
+
+-- Whole milliseconds until `tokens` more have accrued, rounded up. Float noise below one
+-- nanosecond is not a wait: 1 / 0.001 * 1000 must give 1000000, not 1000001.
+local function ms_to_accrue(tokens)
+  if tokens <= 0 then
+    return 0
+  end
+  return math.ceil(tokens * 1000 / rate - 1e-6)
+end
+
+-- Rounded down to the microtoken, so a client never sees a token that is not there yet.
+local function format_tokens(tokens)
+  local micro = math.floor(tokens * 1000000 + 1e-3)
+  local whole = math.floor(micro / 1000000)
+  local fraction = micro - whole * 1000000
+  if fraction == 0 then
+    return string.format('%.0f', whole)
+  end
+  return (string.gsub(string.format('%.0f.%06.0f', whole, fraction), '0+$', ''))
+end
+
+local key = KEYS[1]
+local state = redis.call('HMGET', key, 'tokens', 'ts')
+local tokens = tonumber(state[1])
+local stamp = tonumber(state[2])
+if tokens == nil or stamp == nil then
+  tokens, stamp = capacity, now
+end
+-- Continuous refill at microsecond precision. A clock that went backwards (failover to a node
+-- whose clock is behind) refills nothing rather than a negative amount.
+if now > stamp then
+  tokens = tokens + (now - stamp) * rate / 1000000
+  stamp = now
+end
+if tokens > capacity then
+  tokens = capacity
+end
+
+local allowed = 0
+local retry_after_ms = -1
+if cost > capacity then
+  allowed = 0 -- can never succeed: deny, write nothing, retry_after -1
+elseif tokens >= cost then
+  allowed = 1
+  if cost > 0 then
+    tokens = tokens - cost
+    redis.call('HSET', key, 'tokens', string.format('%.17g', tokens), 'ts', string.format('%.0f', stamp))
+    redis.call('PEXPIRE', key, ms_to_accrue(capacity - tokens) + TTL_SLACK_MS)
+  end
+else
+  retry_after_ms = math.max(1, ms_to_accrue(cost - tokens))
+end
+
+return { allowed, format_tokens(tokens), retry_after_ms, ms_to_accrue(capacity - tokens) }
