@@ -12,7 +12,8 @@
 --                          else the wait until enough tokens exist, rounded up, >= 1,
 --          reset_after_ms: time until the bucket would be full again, rounded up }
 --
--- State: a hash {tokens, ts} where ts is the microsecond the token count was true. A missing key
+-- State: one string "<tokens> <ts>", where ts is the microsecond the token count was true, read
+-- with GET and written with a single SET ... PX (value and TTL in one command). A missing key
 -- is a full bucket, so a new caller starts with a burst of `capacity`. Only an allowed request
 -- with cost > 0 writes, and every write sets PEXPIRE to the time-to-full plus slack: by then the
 -- bucket is full again, which is exactly what a missing key means, so expiry never changes a
@@ -91,9 +92,15 @@ local function format_tokens(tokens)
 end
 
 local key = KEYS[1]
-local state = redis.call('HMGET', key, 'tokens', 'ts')
-local tokens = tonumber(state[1])
-local stamp = tonumber(state[2])
+local tokens, stamp
+local state = redis.call('GET', key)
+if state then
+  local space = string.find(state, ' ', 1, true)
+  if space then
+    tokens = tonumber(string.sub(state, 1, space - 1))
+    stamp = tonumber(string.sub(state, space + 1))
+  end
+end
 if tokens == nil or stamp == nil then
   tokens, stamp = capacity, now
 end
@@ -115,8 +122,7 @@ elseif tokens >= cost then
   allowed = 1
   if cost > 0 then
     tokens = tokens - cost
-    redis.call('HSET', key, 'tokens', string.format('%.17g', tokens), 'ts', string.format('%.0f', stamp))
-    redis.call('PEXPIRE', key, ms_to_accrue(capacity - tokens) + TTL_SLACK_MS)
+    redis.call('SET', key, string.format('%.17g %.0f', tokens, stamp), 'PX', ms_to_accrue(capacity - tokens) + TTL_SLACK_MS)
   end
 else
   retry_after_ms = math.max(1, ms_to_accrue(cost - tokens))

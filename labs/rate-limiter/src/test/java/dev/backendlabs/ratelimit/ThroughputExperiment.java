@@ -1,0 +1,154 @@
+package dev.backendlabs.ratelimit;
+
+import dev.backendlabs.shared.Scale;
+import dev.backendlabs.shared.backend.LabNamespace;
+import dev.backendlabs.shared.backend.RedisBackend;
+import dev.backendlabs.shared.junit.Experiment;
+import dev.backendlabs.shared.junit.Lab;
+import dev.backendlabs.shared.load.LoadResult;
+import dev.backendlabs.shared.load.LoadRunner;
+import dev.backendlabs.shared.report.Charts;
+import dev.backendlabs.shared.report.LabReport;
+import dev.backendlabs.shared.report.ReportTable;
+import org.knowm.xchart.XYChart;
+import redis.clients.jedis.Jedis;
+import redis.clients.jedis.JedisPool;
+import redis.clients.jedis.JedisPoolConfig;
+
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.LongFunction;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Decisions per second and latency of the Lua bucket, Bucket4j and the EVALSHA ceiling (a script
+ * that only returns 1, same key and arguments, same pool) at 1, 8 and 32 client threads, with a
+ * pool sized to the thread count. Three workloads:
+ *
+ * <ul>
+ *   <li><b>hot key, within limit</b> — one key whose quota is never reached, so every decision
+ *       spends a token and writes: a big customer under its limit, the common case.</li>
+ *   <li><b>hot key, over limit</b> — one key at 1,000/s hammered far above it: almost every
+ *       decision is a denial, which Bucket4j answers with a read and no write.</li>
+ *   <li><b>10,000 keys, within limit</b> — keys chosen by a fixed hash of the request number.</li>
+ * </ul>
+ *
+ * Each cell runs for a fixed time after a warm-up, all in one run, so ratios compare like with
+ * like on this machine; single-thread cells are the noisiest on a VM (see benchmarks/results).
+ */
+@Lab("rate-limiter")
+class ThroughputExperiment {
+
+    private static final int[] THREADS = {1, 8, 32};
+    private static final List<String> LIMITERS = List.of("evalsha-ceiling", "lua", "bucket4j");
+    private static final int RANDOM_KEYS = 10_000;
+    private static final LuaScript CEILING = LuaScript.of("return 1");
+
+    private record Workload(String name, BucketPolicy policy, boolean hotKey) {
+    }
+
+    private static final Workload WITHIN = new Workload("hot key, within limit", BucketPolicy.perSecond(1_000_000_000, 1_000_000_000), true);
+    private static final Workload OVER = new Workload("hot key, over limit", BucketPolicy.perSecond(100, 1000), true);
+    private static final Workload SPREAD = new Workload("10,000 keys, within limit", BucketPolicy.perSecond(1_000_000_000, 1_000_000_000), false);
+
+    @Experiment
+    void luaBucketAgainstBucket4jAndTheEvalshaCeiling(RedisBackend redis, LabNamespace namespace, Scale scale, LabReport report)
+            throws Exception {
+        Duration warmup = scale.pick(Duration.ofMillis(300), Duration.ofSeconds(3));
+        Duration measure = scale.pick(Duration.ofSeconds(1), Duration.ofSeconds(10));
+        Map<String, LoadResult> cells = new HashMap<>();
+        ReportTable table = ReportTable.of("Decisions per second (" + scale.label() + " scale, " + measure.toMillis() + " ms per cell)",
+                "workload", "limiter", "threads", "decisions/s", "p50 (µs)", "p99 (µs)", "errors");
+
+        for (Workload workload : List.of(WITHIN, OVER, SPREAD)) {
+            for (int threads : THREADS) {
+                for (String name : LIMITERS) {
+                    LoadResult result = measure(redis, namespace, workload, name, threads, warmup, measure);
+                    cells.put(workload.name() + "/" + name + "/" + threads, result);
+                    table.row(workload.name(), name, threads, Math.round(result.throughputPerSecond()),
+                            result.latency().p50Ms() * 1000, result.latency().p99Ms() * 1000, result.errors());
+                }
+            }
+        }
+        report.table(table);
+        report.chart("decisions-by-threads.png", chart(WITHIN, cells));
+        report.chart("decisions-by-threads-over-limit.png", chart(OVER, cells));
+
+        LoadResult lua = cells.get(WITHIN.name() + "/lua/32");
+        LoadResult bucket4j = cells.get(WITHIN.name() + "/bucket4j/32");
+        LoadResult ceiling = cells.get(WITHIN.name() + "/evalsha-ceiling/32");
+        report.metric("lua_decisions_per_s_hot_key", lua.throughputPerSecond(), "decisions/s",
+                "Lua token bucket, one hot key within its limit, 32 client threads, pool of 32.");
+        report.metric("bucket4j_decisions_per_s_hot_key", bucket4j.throughputPerSecond(), "decisions/s",
+                "Bucket4j Jedis CAS backend, same key, policy, threads and pool.");
+        report.metric("lua_vs_bucket4j_ratio", lua.throughputPerSecond() / bucket4j.throughputPerSecond(), "x",
+                "Lua bucket decisions/s over Bucket4j's, hot key within limit, 32 threads.");
+        report.metric("lua_vs_bucket4j_ratio_over_limit",
+                cells.get(OVER.name() + "/lua/32").throughputPerSecond() / cells.get(OVER.name() + "/bucket4j/32").throughputPerSecond(), "x",
+                "The same ratio on a hot key far over its limit, where Bucket4j's denials are a single read.");
+        report.metric("evalsha_ceiling_per_s", ceiling.throughputPerSecond(), "calls/s",
+                "EVALSHA of 'return 1' with the same key and arguments through the same pool, 32 threads: the ceiling of any one-script limiter.");
+        report.metric("lua_vs_ceiling_ratio", lua.throughputPerSecond() / ceiling.throughputPerSecond(), "ratio",
+                "Share of the EVALSHA ceiling the Lua bucket reaches, hot key within limit, 32 threads.");
+        report.metric("lua_p99_us", lua.latency().p99Ms() * 1000, "µs", "p99 decision latency of the Lua bucket, hot key within limit, 32 threads.");
+        report.metric("bucket4j_p99_us", bucket4j.latency().p99Ms() * 1000, "µs", "p99 decision latency of Bucket4j, same cell.");
+
+        assertThat(cells.values()).allSatisfy(cell -> assertThat(cell.operations()).isPositive());
+        assertThat(cells.entrySet()).filteredOn(e -> !e.getKey().contains("bucket4j"))
+                .allSatisfy(e -> assertThat(e.getValue().errors()).as(e.getKey()).isZero());
+    }
+
+    private static LoadResult measure(RedisBackend redis, LabNamespace namespace, Workload workload, String name, int threads,
+                                      Duration warmup, Duration measure) throws InterruptedException {
+        JedisPoolConfig config = new JedisPoolConfig();
+        config.setMaxTotal(threads);
+        config.setMaxIdle(threads);
+        try (JedisPool pool = redis.newPool(config, Duration.ofSeconds(2));
+             TokenBucketRateLimiter lua = TokenBucketRateLimiter.builder(workload.policy()).pool(pool).build()) {
+            RateLimiter limiter = switch (name) {
+                case "lua" -> lua;
+                case "bucket4j" -> new Bucket4jRateLimiter(pool, workload.policy());
+                default -> ceiling(pool, workload.policy());
+            };
+            String prefix = namespace.redisKey("throughput", name, workload.hotKey() ? "hot" : "spread", Integer.toString(threads),
+                    Long.toString(System.nanoTime()));
+            LongFunction<String> keyOf = workload.hotKey()
+                    ? sequence -> prefix
+                    : sequence -> prefix + ":" + Math.floorMod(Long.hashCode(sequence * 0x9E3779B97F4A7C15L), RANDOM_KEYS);
+            LoadRunner.workers(threads).duration(warmup).run((w, s) -> limiter.tryAcquire(keyOf.apply(s)));
+            return LoadRunner.workers(threads).duration(measure).run((w, s) -> limiter.tryAcquire(keyOf.apply(s)));
+        }
+    }
+
+    /** EVALSHA of a script that only returns 1, with the bucket's key and arguments: nothing but the round trip. */
+    private static RateLimiter ceiling(JedisPool pool, BucketPolicy policy) {
+        try (Jedis jedis = pool.getResource()) {
+            CEILING.load(jedis);
+        }
+        List<String> policyArgs = List.of(Long.toString(policy.capacity()), policy.rateArgument());
+        return (key, cost) -> {
+            try (Jedis jedis = pool.getResource()) {
+                CEILING.run(jedis, List.of(key), List.of(policyArgs.get(0), policyArgs.get(1), Long.toString(cost)), () -> { });
+                return null;
+            }
+        };
+    }
+
+    private static XYChart chart(Workload workload, Map<String, LoadResult> cells) {
+        XYChart chart = Charts.line("Decisions per second, " + workload.name(), "client threads (log scale)", "throughput (decisions/s)");
+        chart.getStyler().setXAxisLogarithmic(true);
+        for (String name : LIMITERS) {
+            double[] x = new double[THREADS.length];
+            double[] y = new double[THREADS.length];
+            for (int i = 0; i < THREADS.length; i++) {
+                x[i] = THREADS[i];
+                y[i] = cells.get(workload.name() + "/" + name + "/" + THREADS[i]).throughputPerSecond();
+            }
+            chart.addSeries(name, x, y);
+        }
+        return chart;
+    }
+}
