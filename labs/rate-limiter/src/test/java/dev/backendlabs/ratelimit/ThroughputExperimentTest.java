@@ -40,7 +40,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * like on this machine; single-thread cells are the noisiest on a VM (see benchmarks/results).
  */
 @Lab("rate-limiter")
-class ThroughputExperiment {
+class ThroughputExperimentTest {
 
     private static final int[] THREADS = {1, 8, 32};
     private static final List<String> LIMITERS = List.of("evalsha-ceiling", "lua", "bucket4j");
@@ -48,6 +48,10 @@ class ThroughputExperiment {
     private static final LuaScript CEILING = LuaScript.of("return 1");
 
     private record Workload(String name, BucketPolicy policy, boolean hotKey) {
+    }
+
+    /** A measured cell, with the server's own CPU time per EVALSHA (INFO commandstats) where the limiter uses EVALSHA. */
+    private record Cell(LoadResult load, double serverMicrosPerEvalsha) {
     }
 
     private static final Workload WITHIN = new Workload("hot key, within limit", BucketPolicy.perSecond(1_000_000_000, 1_000_000_000), true);
@@ -60,16 +64,20 @@ class ThroughputExperiment {
         Duration warmup = scale.pick(Duration.ofMillis(300), Duration.ofSeconds(3));
         Duration measure = scale.pick(Duration.ofSeconds(1), Duration.ofSeconds(10));
         Map<String, LoadResult> cells = new HashMap<>();
+        Map<String, Double> serverMicros = new HashMap<>();
         ReportTable table = ReportTable.of("Decisions per second (" + scale.label() + " scale, " + measure.toMillis() + " ms per cell)",
-                "workload", "limiter", "threads", "decisions/s", "p50 (µs)", "p99 (µs)", "errors");
+                "workload", "limiter", "threads", "decisions/s", "p50 (µs)", "p99 (µs)", "server µs per EVALSHA", "errors");
 
         for (Workload workload : List.of(WITHIN, OVER, SPREAD)) {
             for (int threads : THREADS) {
                 for (String name : LIMITERS) {
-                    LoadResult result = measure(redis, namespace, workload, name, threads, warmup, measure);
+                    Cell cell = measure(redis, namespace, workload, name, threads, warmup, measure);
+                    LoadResult result = cell.load();
                     cells.put(workload.name() + "/" + name + "/" + threads, result);
+                    serverMicros.put(workload.name() + "/" + name + "/" + threads, cell.serverMicrosPerEvalsha());
                     table.row(workload.name(), name, threads, Math.round(result.throughputPerSecond()),
-                            result.latency().p50Ms() * 1000, result.latency().p99Ms() * 1000, result.errors());
+                            result.latency().p50Ms() * 1000, result.latency().p99Ms() * 1000,
+                            name.equals("bucket4j") ? "-" : cell.serverMicrosPerEvalsha(), result.errors());
                 }
             }
         }
@@ -93,6 +101,10 @@ class ThroughputExperiment {
                 "EVALSHA of 'return 1' with the same key and arguments through the same pool, 32 threads: the ceiling of any one-script limiter.");
         report.metric("lua_vs_ceiling_ratio", lua.throughputPerSecond() / ceiling.throughputPerSecond(), "ratio",
                 "Share of the EVALSHA ceiling the Lua bucket reaches, hot key within limit, 32 threads.");
+        report.metric("lua_server_us_per_decision", serverMicros.get(WITHIN.name() + "/lua/32"), "µs",
+                "Redis CPU time per Lua decision (INFO commandstats usec_per_call of EVALSHA), hot key within limit, 32 threads.");
+        report.metric("ceiling_server_us_per_call", serverMicros.get(WITHIN.name() + "/evalsha-ceiling/32"), "µs",
+                "Redis CPU time per EVALSHA of 'return 1', same cell: what the bucket's own work costs on top.");
         report.metric("lua_p99_us", lua.latency().p99Ms() * 1000, "µs", "p99 decision latency of the Lua bucket, hot key within limit, 32 threads.");
         report.metric("bucket4j_p99_us", bucket4j.latency().p99Ms() * 1000, "µs", "p99 decision latency of Bucket4j, same cell.");
 
@@ -101,7 +113,7 @@ class ThroughputExperiment {
                 .allSatisfy(e -> assertThat(e.getValue().errors()).as(e.getKey()).isZero());
     }
 
-    private static LoadResult measure(RedisBackend redis, LabNamespace namespace, Workload workload, String name, int threads,
+    private static Cell measure(RedisBackend redis, LabNamespace namespace, Workload workload, String name, int threads,
                                       Duration warmup, Duration measure) throws InterruptedException {
         JedisPoolConfig config = new JedisPoolConfig();
         config.setMaxTotal(threads);
@@ -119,8 +131,25 @@ class ThroughputExperiment {
                     ? sequence -> prefix
                     : sequence -> prefix + ":" + Math.floorMod(Long.hashCode(sequence * 0x9E3779B97F4A7C15L), RANDOM_KEYS);
             LoadRunner.workers(threads).duration(warmup).run((w, s) -> limiter.tryAcquire(keyOf.apply(s)));
-            return LoadRunner.workers(threads).duration(measure).run((w, s) -> limiter.tryAcquire(keyOf.apply(s)));
+            try (Jedis jedis = pool.getResource()) {
+                jedis.configResetStat();
+            }
+            LoadResult load = LoadRunner.workers(threads).duration(measure).run((w, s) -> limiter.tryAcquire(keyOf.apply(s)));
+            try (Jedis jedis = pool.getResource()) {
+                return new Cell(load, evalshaMicrosPerCall(jedis.info("commandstats")));
+            }
         }
+    }
+
+    /** {@code cmdstat_evalsha:calls=…,usec=…,usec_per_call=5.61,…} → 5.61; 0 when EVALSHA was not called. */
+    static double evalshaMicrosPerCall(String commandStats) {
+        return commandStats.lines()
+                .filter(line -> line.startsWith("cmdstat_evalsha:"))
+                .flatMap(line -> java.util.Arrays.stream(line.substring(line.indexOf(':') + 1).split(",")))
+                .filter(field -> field.startsWith("usec_per_call="))
+                .mapToDouble(field -> Double.parseDouble(field.substring("usec_per_call=".length())))
+                .findFirst()
+                .orElse(0);
     }
 
     /** EVALSHA of a script that only returns 1, with the bucket's key and arguments: nothing but the round trip. */
