@@ -57,6 +57,10 @@ public final class JmhResultsChart {
             byThreads.computeIfAbsent(result.path("threads").asInt(), t -> new LinkedHashMap<>())
                     .put(label(result), score(result));
         }
+        long categories = results.stream().map(JmhResultsChart::label).distinct().count();
+        if (categories > 4) {
+            chart.getStyler().setXAxisLabelRotation(20);
+        }
         byThreads.forEach((threads, scores) -> chart.addSeries(threads + (threads == 1 ? " thread" : " threads"),
                 new ArrayList<>(scores.keySet()),
                 new ArrayList<>(scores.values())));
