@@ -20,6 +20,16 @@ final class Hammer {
     /** What a hammering run admitted. */
     record Result(long decisions, long admitted, double elapsedSeconds, long[] admissionMillis, LoadResult load) {
 
+        /** The most a bucket with {@code policy} can have admitted over this run: capacity + rate × elapsed. */
+        long bound(BucketPolicy policy) {
+            return (long) Math.floor(policy.admissionBound(elapsedSeconds));
+        }
+
+        /** Admissions above {@link #bound}, or 0. */
+        long overAdmissions(BucketPolicy policy) {
+            return Math.max(0, admitted - bound(policy));
+        }
+
         /** The most admissions inside any window of {@code windowMillis} (two pointers over sorted times). */
         long maxInAnyWindow(long windowMillis) {
             long best = 0;
