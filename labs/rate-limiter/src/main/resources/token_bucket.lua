@@ -71,15 +71,6 @@ else
   now = tonumber(time[1]) * 1000000 + tonumber(time[2])
 end
 
--- Whole milliseconds until `tokens` more have accrued, rounded up. Float noise below one
--- nanosecond is not a wait: 1 / 0.001 * 1000 must give 1000000, not 1000001.
-local function ms_to_accrue(tokens)
-  if tokens <= 0 then
-    return 0
-  end
-  return math.ceil(tokens * 1000 / rate - 1e-6)
-end
-
 -- Rounded down to the microtoken, so a client never sees a token that is not there yet.
 local function format_tokens(tokens)
   local micro = math.floor(tokens * 1000000 + 1e-3)
@@ -114,6 +105,18 @@ if tokens > capacity then
   tokens = capacity
 end
 
+-- Milliseconds until `amount` more tokens exist, rounded up. Tokens accrue from `stamp`, which is
+-- ahead of `now` only while the clock is behind the last write; that lag is part of every wait,
+-- so replies and the TTL stay right even then. Float noise below one nanosecond is not a wait:
+-- 1 / 0.001 * 1000 must give 1000000, not 1000001.
+local lag_ms = (stamp - now) / 1000
+local function ms_until(amount)
+  if amount <= 0 then
+    return 0
+  end
+  return math.ceil(lag_ms + amount * 1000 / rate - 1e-6)
+end
+
 local allowed = 0
 local retry_after_ms = -1
 if cost > capacity then
@@ -122,10 +125,11 @@ elseif tokens >= cost then
   allowed = 1
   if cost > 0 then
     tokens = tokens - cost
-    redis.call('SET', key, string.format('%.17g %.0f', tokens, stamp), 'PX', ms_to_accrue(capacity - tokens) + TTL_SLACK_MS)
+    -- PX as an integer string: a Lua number would reach Redis as "1e+17" for very slow buckets.
+    redis.call('SET', key, string.format('%.17g %.0f', tokens, stamp), 'PX', string.format('%.0f', ms_until(capacity - tokens) + TTL_SLACK_MS))
   end
 else
-  retry_after_ms = math.max(1, ms_to_accrue(cost - tokens))
+  retry_after_ms = math.max(1, ms_until(cost - tokens))
 end
 
-return { allowed, format_tokens(tokens), retry_after_ms, ms_to_accrue(capacity - tokens) }
+return { allowed, format_tokens(tokens), retry_after_ms, ms_until(capacity - tokens) }

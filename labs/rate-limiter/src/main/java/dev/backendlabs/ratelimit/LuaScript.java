@@ -72,8 +72,8 @@ final class LuaScript {
         try {
             return jedis.evalsha(sha1, keys, args);
         } catch (JedisNoScriptException e) {
-            onReload.run();
             load(jedis);
+            onReload.run();
             return jedis.evalsha(sha1, keys, args);
         }
     }

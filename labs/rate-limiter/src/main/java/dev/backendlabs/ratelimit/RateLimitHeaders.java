@@ -9,8 +9,11 @@ import java.util.Map;
  * for HTTP" and RFC 9110's {@code Retry-After}.
  *
  * <ul>
- *   <li>{@code RateLimit-Policy: "default";q=<capacity>;w=<seconds to fill>} — a token bucket of
- *       capacity C and rate R behaves like a quota of C per C/R seconds.</li>
+ *   <li>{@code RateLimit-Policy: "default";q=<quota>;w=<window seconds>} — the sustained rate as a
+ *       quota: the window is the time to fill the bucket, rounded up to whole seconds, and the
+ *       quota what refills in it ({@code floor(R × w)}, at least 1). Capacity 100 at 10/s is
+ *       {@code q=100;w=10}; capacity 100 at 1,000/s is {@code q=1000;w=1}. The burst a full
+ *       bucket allows on top is not expressed by the draft's quota.</li>
  *   <li>{@code RateLimit: "default";r=<remaining, rounded down>;t=<seconds until full, rounded up>}.
  *       Remaining is rounded down so a client never plans on a token that is not there.</li>
  *   <li>Denied by Redis: status 429 and {@code Retry-After} in whole seconds, rounded up (never 0,
@@ -40,7 +43,10 @@ public final class RateLimitHeaders {
     /** The response headers for {@code decision}, in a stable order. */
     public static Map<String, String> of(Decision decision, BucketPolicy policy) {
         Map<String, String> headers = new LinkedHashMap<>();
-        headers.put(POLICY, POLICY_NAME + ";q=" + policy.capacity() + ";w=" + ceilSeconds(policy.timeToFill().toMillis()));
+        long window = Math.max(1, ceilSeconds(policy.timeToFill().toMillis()));
+        long quota = Math.max(1, policy.refillPerSecond().multiply(java.math.BigDecimal.valueOf(window))
+                .setScale(0, RoundingMode.FLOOR).longValueExact());
+        headers.put(POLICY, POLICY_NAME + ";q=" + quota + ";w=" + window);
         if (decision.source() == Decision.Source.REDIS) {
             headers.put(RATE_LIMIT, POLICY_NAME + ";r=" + decision.remaining().setScale(0, RoundingMode.FLOOR).toPlainString()
                     + ";t=" + ceilSeconds(decision.resetAfterMillis()));

@@ -11,13 +11,15 @@ import java.time.Instant;
 import java.util.List;
 
 /**
- * NAIVE: the same token-bucket arithmetic as {@code token_bucket.lua}, done in Java between a
- * read and a write — {@code HMGET} the state, refill and decide locally, {@code HSET} it back.
+ * NAIVE: the token-bucket refill of {@code token_bucket.lua}, done in Java between a read and a
+ * write — {@code HMGET} the state, refill and decide locally, {@code HSET} it back.
  * This is the shape of the redis.io Java tutorial and of many hand-rolled limiters.
  *
  * <p>Why it breaks: between one client's read and its write, other clients read the same token
  * count, and each spends it. Under concurrency on a hot key it over-admits, and the more
- * clients, the more. It also trusts each application server's clock for the refill.
+ * clients, the more. It also refills by each application server's clock and stamps the state
+ * with it, so when servers disagree, every request from a server that is ahead credits the
+ * difference as elapsed time.
  */
 public final class ReadModifyWriteRateLimiter implements RateLimiter {
 
@@ -46,10 +48,9 @@ public final class ReadModifyWriteRateLimiter implements RateLimiter {
                 tokens = Double.parseDouble(state.get(0));
                 stamp = Long.parseLong(state.get(1));
             }
-            if (now > stamp) {
-                tokens = Math.min(policy.capacity(), tokens + (now - stamp) * rate / 1_000_000);
-                stamp = now;
-            }
+            // The usual shape: refill by this server's clock, then stamp the state with it.
+            tokens = Math.min(policy.capacity(), tokens + Math.max(0, now - stamp) * rate / 1_000_000);
+            stamp = now;
             boolean allowed = cost <= tokens;
             if (allowed && cost > 0) {
                 tokens -= cost;

@@ -29,13 +29,19 @@ import java.util.Objects;
  * }</pre>
  *
  * <h2>When Redis cannot answer</h2>
- * Each decision has a time budget (default 50 ms): the connect and socket timeouts and the wait
- * for a pooled connection are all set to it. When Redis is unreachable or slow, the
+ * Every blocking step of a decision — waiting for a pooled connection, connecting, reading a
+ * reply — is bounded by the timeout (default 50 ms). When Redis is unreachable, hangs, or
+ * answers that it cannot serve ({@code READONLY} after a failover, {@code LOADING},
+ * {@code BUSY}, {@code MASTERDOWN}, {@code CLUSTERDOWN}, {@code TRYAGAIN}), the
  * {@link FailurePolicy} answers instead and {@link RateLimiterMetrics#redisFailures()} counts it.
- * A connection that fails fast (refused, reset: typically a pooled connection left stale by a
- * Redis restart) is retried once on a fresh connection if less than half the budget is spent, so
- * the first decision after a restart still reaches Redis; the worst case is therefore 1.5 × the
- * budget.
+ * A stopped or hung Redis costs about one timeout; a Redis that is alive but slow at every step
+ * can cost a few (connect, then read, then a NOSCRIPT reload), so size the timeout for that.
+ *
+ * <p>A connection that fails fast (refused, reset: typically a pooled connection left stale by a
+ * Redis restart) is retried once on a fresh connection if less than half the timeout is spent, so
+ * the first decision after a restart still reaches Redis. If the reset came after Redis had run
+ * the script, the retry spends the cost a second time: the limiter then errs toward denying,
+ * never toward over-admitting.
  *
  * <h2>Keys</h2>
  * The caller's key is the bucket's key, whole: it is the only key the script touches, so the
@@ -144,9 +150,18 @@ public final class TokenBucketRateLimiter implements RateLimiter, AutoCloseable 
         }
     }
 
-    /** Pool exhaustion (no connection within the budget) is unavailability too, not a bug. */
+    private static final List<String> UNAVAILABLE_REPLIES = List.of("READONLY", "LOADING", "BUSY", "MASTERDOWN", "CLUSTERDOWN", "TRYAGAIN");
+
+    /**
+     * Pool exhaustion (no connection within the timeout) and error replies of a server that cannot
+     * serve right now are unavailability, handled by the failure policy; other errors are bugs.
+     */
     private static boolean isUnavailable(JedisException e) {
-        return e.getCause() instanceof java.util.NoSuchElementException;
+        if (e.getCause() instanceof java.util.NoSuchElementException) {
+            return true;
+        }
+        String message = e.getMessage() == null ? "" : e.getMessage();
+        return UNAVAILABLE_REPLIES.stream().anyMatch(message::startsWith);
     }
 
     private Decision fallback() {

@@ -3,6 +3,7 @@ package dev.backendlabs.ratelimit;
 import dev.backendlabs.shared.backend.LabNamespace;
 import dev.backendlabs.shared.backend.RedisBackend;
 import dev.backendlabs.shared.junit.Lab;
+import dev.backendlabs.shared.report.LabReport;
 import org.junit.jupiter.api.Test;
 import redis.clients.jedis.JedisPool;
 import redis.clients.jedis.JedisPoolConfig;
@@ -16,8 +17,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Two application servers share a bucket; one's clock runs 5 s ahead (NTP trouble, a paused VM).
- * A limiter that refills by the caller's clock credits the skew as elapsed time on every switch
- * between servers; the Lua bucket reads Redis TIME and does not care whose request it is.
+ * A limiter that refills by the caller's clock and stamps the state with it credits the skew as
+ * elapsed time on every switch from the slow server to the fast one; the Lua bucket reads Redis
+ * TIME and does not care whose request it is.
  * Requests alternate between the servers, one at a time, so no concurrency is involved.
  */
 @Lab("rate-limiter")
@@ -27,7 +29,7 @@ class ClockSkewTest {
     private static final int REQUESTS = 100;
 
     @Test
-    void clientClockSkewOverAdmitsWhileTheServerClockDoesNot(RedisBackend redis, LabNamespace namespace) {
+    void clientClockSkewOverAdmitsWhileTheServerClockDoesNot(RedisBackend redis, LabNamespace namespace, LabReport report) {
         try (JedisPool pool = redis.newPool(new JedisPoolConfig(), Duration.ofSeconds(2));
              TokenBucketRateLimiter luaOnServerA = TokenBucketRateLimiter.builder(POLICY).pool(pool).build();
              TokenBucketRateLimiter luaOnServerB = TokenBucketRateLimiter.builder(POLICY).pool(pool).build()) {
@@ -42,6 +44,10 @@ class ClockSkewTest {
             long serverClockAdmitted = alternate(serverClock, namespace.redisKey("skew", "server", UUID.randomUUID().toString()));
             double bound = POLICY.admissionBound((Hammer.serverMicros(pool) - start) / 1e6);
 
+            report.metric("client_clock_skew_admitted", clientClockAdmitted, "requests",
+                    "Admitted of " + REQUESTS + " alternating requests by the client-clock limiter with one server 5 s ahead (bound "
+                            + (long) bound + ").");
+            report.metric("server_clock_skew_admitted", serverClockAdmitted, "requests", "The same for the Lua bucket on Redis TIME.");
             assertThat(clientClockAdmitted).as("client-clock limiter, bound %.1f", bound).isGreaterThan((long) bound);
             assertThat(serverClockAdmitted).as("Lua bucket on Redis TIME").isLessThanOrEqualTo((long) bound);
         }

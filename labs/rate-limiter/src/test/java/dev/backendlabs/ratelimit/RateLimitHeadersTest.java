@@ -22,6 +22,16 @@ class RateLimitHeadersTest {
     }
 
     @Test
+    void policyAdvertisesTheSustainedRateAsAQuotaPerWholeSecondWindow() {
+        Decision decision = new Decision(true, new BigDecimal("99"), -1, 1, Decision.Source.REDIS);
+
+        assertThat(RateLimitHeaders.of(decision, BucketPolicy.perSecond(100, 1000))).containsEntry("RateLimit-Policy", "\"default\";q=1000;w=1");
+        assertThat(RateLimitHeaders.of(decision, BucketPolicy.perSecond(10, 0.5))).containsEntry("RateLimit-Policy", "\"default\";q=10;w=20");
+        assertThat(RateLimitHeaders.of(decision, BucketPolicy.of(1, 1, java.time.Duration.ofDays(1))))
+                .containsEntry("RateLimit-Policy", "\"default\";q=1;w=86400");
+    }
+
+    @Test
     void deniedDecisionGets429AndRetryAfterRoundedUpToWholeSeconds() {
         Decision decision = new Decision(false, new BigDecimal("0.2"), 80, 9_980, Decision.Source.REDIS);
 

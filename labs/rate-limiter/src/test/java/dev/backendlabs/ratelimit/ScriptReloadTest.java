@@ -7,6 +7,8 @@ import org.junit.jupiter.api.Test;
 import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.Jedis;
 
+import java.time.Duration;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -50,9 +52,11 @@ class ScriptReloadTest {
         }
     }
 
+    /** A generous timeout: this test is about NOSCRIPT, not about time budgets on a freshly started server. */
     private static TokenBucketRateLimiter limiter(RedisBackend redis) {
         return TokenBucketRateLimiter.builder(BucketPolicy.perSecond(10, 1))
                 .redis(new HostAndPort(redis.host(), redis.port()))
+                .timeout(Duration.ofSeconds(1))
                 .maxConnections(1)
                 .build();
     }

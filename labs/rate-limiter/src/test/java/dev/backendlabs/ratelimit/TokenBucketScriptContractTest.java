@@ -75,10 +75,14 @@ class TokenBucketScriptContractTest {
                 new Case("refill stops at capacity", 5, "100", List.of(
                         new Step(0, 1, 1, "4", -1, 10),
                         new Step(10 * SECOND, 1, 1, "4", -1, 10))),
-                new Case("a clock that goes backwards refills nothing", 10, "1", List.of(
+                new Case("a clock that goes backwards refills nothing, and waits include the lag", 10, "1", List.of(
                         new Step(10 * SECOND, 10, 1, "0", -1, 10000),
-                        new Step(5 * SECOND, 1, 0, "0", 1000, 10000),
-                        new Step(11 * SECOND, 1, 1, "0", -1, 10000))));
+                        new Step(5 * SECOND, 1, 0, "0", 6000, 15000),
+                        new Step(11 * SECOND, 1, 1, "0", -1, 10000))),
+                new Case("a write while the clock is behind sets a TTL that covers the lag", 10, "1", List.of(
+                        new Step(10 * SECOND, 5, 1, "5", -1, 5000),
+                        new Step(5 * SECOND, 1, 1, "4", -1, 11000),
+                        new Step(16 * SECOND, 0, 1, "10", -1, 0))));
     }
 
     @ParameterizedTest(name = "{0}")

@@ -37,6 +37,7 @@ public final class LoadRunner {
     private final int workers;
     private long operations = Long.MAX_VALUE;
     private Duration duration;
+    private Duration minimumDuration;
     private boolean virtualThreads;
 
     private LoadRunner(int workers) {
@@ -69,6 +70,18 @@ public final class LoadRunner {
     }
 
     /**
+     * Keeps going past the operation count until at least this long has passed: "at least n
+     * operations and at least d", for runs that must both reach a count and span some time.
+     */
+    public LoadRunner minimumDuration(Duration minimum) {
+        if (minimum.isNegative() || minimum.isZero()) {
+            throw new IllegalArgumentException("minimum duration must be positive, got " + minimum);
+        }
+        this.minimumDuration = minimum;
+        return this;
+    }
+
+    /**
      * Runs workers on virtual threads instead of platform threads: for workers that mostly wait
      * (thousands of simulated clients), not for CPU-bound ones.
      */
@@ -83,15 +96,15 @@ public final class LoadRunner {
      * @throws IllegalStateException if neither an operation count nor a duration bounds the run
      */
     public LoadResult run(Operation operation) throws InterruptedException {
-        if (operations == Long.MAX_VALUE && duration == null) {
-            throw new IllegalStateException("Bound the run with operations(n) and/or duration(d)");
+        if (operations == Long.MAX_VALUE && duration == null || minimumDuration != null && operations == Long.MAX_VALUE) {
+            throw new IllegalStateException("Bound the run with operations(n) and/or duration(d); minimumDuration(d) needs operations(n)");
         }
         LatencyRecorder latency = new LatencyRecorder();
         AtomicLong tickets = new AtomicLong();
         LongAdder errors = new LongAdder();
         Map<String, LongAdder> errorsByType = new ConcurrentHashMap<>();
         CountDownLatch start = new CountDownLatch(1);
-        long[] deadline = new long[1];
+        long[] deadline = new long[2];
 
         try (ExecutorService executor = virtualThreads
                 ? Executors.newVirtualThreadPerTaskExecutor()
@@ -103,7 +116,9 @@ public final class LoadRunner {
                     start.await();
                     while (true) {
                         long sequence = tickets.getAndIncrement();
-                        if (sequence >= operations || (duration != null && System.nanoTime() - deadline[0] >= 0)) {
+                        long now = System.nanoTime();
+                        boolean counted = sequence >= operations && (minimumDuration == null || now - deadline[1] >= 0);
+                        if (counted || (duration != null && now - deadline[0] >= 0)) {
                             return null;
                         }
                         long begin = System.nanoTime();
@@ -122,6 +137,7 @@ public final class LoadRunner {
             }
             long begin = System.nanoTime();
             deadline[0] = duration == null ? 0 : begin + duration.toNanos();
+            deadline[1] = minimumDuration == null ? 0 : begin + minimumDuration.toNanos();
             start.countDown();
             for (Future<?> future : running) {
                 try {

@@ -41,6 +41,15 @@ class LoadRunnerTest {
     }
 
     @Test
+    void minimumDurationKeepsGoingPastTheOperationCount() throws InterruptedException {
+        LoadResult result = LoadRunner.workers(2).operations(10).minimumDuration(Duration.ofMillis(200))
+                .run((worker, sequence) -> Thread.sleep(1));
+
+        assertThat(result.elapsed()).isGreaterThanOrEqualTo(Duration.ofMillis(200));
+        assertThat(result.operations()).isGreaterThan(10);
+    }
+
+    @Test
     void countsErrorsByTypeAndKeepsGoing() throws InterruptedException {
         AtomicInteger calls = new AtomicInteger();
         LoadResult result = LoadRunner.workers(2).operations(100).run((worker, sequence) -> {
@@ -63,5 +72,7 @@ class LoadRunnerTest {
         assertThatThrownBy(() -> LoadRunner.workers(0)).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> LoadRunner.workers(1).operations(0)).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> LoadRunner.workers(1).duration(Duration.ZERO)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> LoadRunner.workers(1).minimumDuration(Duration.ofSeconds(1)).run((w, s) -> { }))
+                .isInstanceOf(IllegalStateException.class);
     }
 }
