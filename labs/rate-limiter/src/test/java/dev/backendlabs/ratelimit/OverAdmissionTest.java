@@ -96,7 +96,7 @@ class OverAdmissionTest {
 
         long over = result.overAdmissions(POLICY);
         report.metric("read_modify_write_overadmissions", over, "requests",
-                "Admissions above capacity + rate x elapsed by GET-compute-SET, same policy and load (bound " + result.bound(POLICY) + ").");
+                "Admissions above capacity + rate x elapsed by HMGET, refill in Java, HSET; same policy and load (bound " + result.bound(POLICY) + ").");
         assertThat(over).as("admitted %d, bound %d", result.admitted(), result.bound(POLICY)).isPositive();
     }
 
