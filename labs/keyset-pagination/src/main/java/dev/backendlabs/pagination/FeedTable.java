@@ -54,11 +54,11 @@ public final class FeedTable {
             sql.execute("INSERT INTO " + name + " (id, created_at, author_id, score, title, body)"
                     + " SELECT i,"
                     + "        timestamptz '2025-01-01 00:00:00+00' + ((i * 7919) % " + (rows / 5) + ") * interval '1 minute',"
-                    + "        1 + (i * 31) % 1000,"
-                    + "        (i * 37) % 1000,"
+                    + "        (1 + (i * 31) % 1000)::int,"
+                    + "        ((i * 37) % 1000)::int,"
                     + "        'Post #' || i,"
                     + "        repeat(md5(i::text), 3)"
-                    + " FROM generate_series(1, " + rows + ") AS i");
+                    + " FROM generate_series(1::bigint, " + rows + ") AS i");
             sql.execute("CREATE INDEX " + name + "_created_at_id ON " + name + " (created_at, id)");
             sql.execute("CREATE INDEX " + name + "_author_created_at_id ON " + name + " (author_id, created_at, id)");
             sql.execute("CREATE INDEX " + name + "_score_desc_id ON " + name + " (score DESC, id ASC)");
@@ -69,7 +69,7 @@ public final class FeedTable {
     /** Inserts {@code count} posts newer than every existing one: the head of the feed moves. */
     public void insertAtHead(Connection connection, int count) throws SQLException {
         try (PreparedStatement insert = connection.prepareStatement("INSERT INTO " + name + " (id, created_at, author_id, score, title, body)"
-                + " SELECT m.id + i, m.created_at + i * interval '1 second', 1 + ((m.id + i) * 31) % 1000, ((m.id + i) * 37) % 1000,"
+                + " SELECT m.id + i, m.created_at + i * interval '1 second', (1 + ((m.id + i) * 31) % 1000)::int, (((m.id + i) * 37) % 1000)::int,"
                 + "        'Post #' || (m.id + i), 'new'"
                 + " FROM (SELECT max(id) AS id, max(created_at) AS created_at FROM " + name + ") m, generate_series(1, ?) AS i")) {
             insert.setInt(1, count);

@@ -1,0 +1,170 @@
+package dev.backendlabs.pagination;
+
+import dev.backendlabs.pagination.CursorCodec.Direction;
+import dev.backendlabs.shared.junit.Lab;
+import dev.backendlabs.shared.sql.QueryPlan;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * What PostgreSQL does with each query, read from {@code EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON)}
+ * with bind parameters, on the 1,000,000-row feed:
+ *
+ * <ul>
+ *   <li>keyset: half-way down, an index scan (backward) whose Index Cond is the row comparison and no
+ *       Sort node; at the middle and at the deepest page about the same buffers as at the first
+ *       (within 3 ×) — on the last page the planner may prefer a bitmap scan and a sort of the
+ *       last ~50 rows, which is just as cheap;</li>
+ *   <li>OFFSET: buffers that grow with every step in depth;</li>
+ *   <li>author filter: the {@code (author_id, created_at, id)} index with both conditions in it;</li>
+ *   <li>mixed directions: a row comparison returns the wrong rows; the OR form is right, and only
+ *       with the redundant leading bound does it stay an index range instead of a filter over
+ *       everything before the cursor.</li>
+ * </ul>
+ */
+@Lab("keyset-pagination")
+class QueryPlanTest {
+
+    private static final int PAGE = 50;
+    private static FeedTable table;
+    private static KeysetPaginator keyset;
+    private static OffsetPaginator offset;
+
+    @BeforeAll
+    static void createTable() throws SQLException {
+        table = Feeds.big();
+        keyset = new KeysetPaginator(Feeds.dataSource(), Feeds.CODEC, table);
+        offset = new OffsetPaginator(Feeds.dataSource(), table);
+    }
+
+    @Test
+    void keysetSeeksThroughTheIndexWithConstantBuffersAtAnyDepth() throws SQLException {
+        String first = keyset.sql(SortOrder.NEWEST_FIRST, Direction.AFTER, false, false);
+        String seek = keyset.sql(SortOrder.NEWEST_FIRST, Direction.AFTER, true, false);
+        try (Connection connection = Feeds.dataSource().getConnection()) {
+            QueryPlan firstPage = QueryPlan.explain(connection, first, PAGE + 1);
+            Row middle = rowAt(connection, Feeds.bigRows() / 2);
+            QueryPlan middlePage = QueryPlan.explain(connection, seek, middle.createdAt(), middle.id(), PAGE + 1);
+            Row deepest = rowAt(connection, Feeds.bigRows() - PAGE - 1);
+            QueryPlan deepestPage = QueryPlan.explain(connection, seek, deepest.createdAt(), deepest.id(), PAGE + 1);
+
+            assertThat(middlePage.actualRows()).isEqualTo(PAGE + 1);
+            assertThat(middlePage.containsNode("Sort")).as(middlePage.nodeTypes().toString()).isFalse();
+            assertThat(middlePage.nodeTypes()).containsExactly("Limit", "Index Scan");
+            assertThat(middlePage.indexConditions()).anyMatch(condition -> condition.contains("ROW(created_at, id) < ROW("));
+            assertThat(middlePage.rowsRemovedByFilter()).isZero();
+            // At the very end the planner may sort the last ~50 rows from a bitmap scan instead: still a handful of pages.
+            assertThat(deepestPage.actualRows()).isEqualTo(PAGE);
+            assertThat(middlePage.sharedBuffers()).isLessThanOrEqualTo(3 * firstPage.sharedBuffers());
+            assertThat(deepestPage.sharedBuffers()).isLessThanOrEqualTo(3 * firstPage.sharedBuffers());
+        }
+    }
+
+    @Test
+    void offsetBuffersGrowWithDepth() throws SQLException {
+        String sql = offset.sql(false);
+        List<Long> buffers = new ArrayList<>();
+        try (Connection connection = Feeds.dataSource().getConnection()) {
+            for (long depth : new long[] {0, 1_000, 10_000, 100_000, Feeds.bigRows() - PAGE}) {
+                QueryPlan plan = QueryPlan.explain(connection, sql, PAGE, depth);
+                assertThat(plan.actualRows()).isEqualTo(PAGE);
+                buffers.add(plan.sharedBuffers());
+            }
+        }
+        assertThat(buffers).isSortedAccordingTo(Long::compare).doesNotHaveDuplicates();
+        assertThat(buffers.getLast()).isGreaterThan(100 * buffers.getFirst());
+    }
+
+    @Test
+    void authorFilterSeeksThroughTheAuthorIndex() throws SQLException {
+        String seek = keyset.sql(SortOrder.NEWEST_FIRST, Direction.AFTER, true, true);
+        try (Connection connection = Feeds.dataSource().getConnection()) {
+            Row middle = rowAt(connection, Feeds.bigRows() / 2);
+            QueryPlan plan = QueryPlan.explain(connection, seek, 7, middle.createdAt(), middle.id(), PAGE + 1);
+
+            assertThat(plan.containsNode("Sort")).isFalse();
+            assertThat(plan.indexConditions()).anyMatch(c -> c.contains("author_id = ") && c.contains("ROW(created_at, id) < ROW("));
+            assertThat(plan.rowsRemovedByFilter()).isZero();
+        }
+    }
+
+    @Test
+    void mixedDirectionsNeedTheOrFormAndItsRedundantBound() throws SQLException {
+        String correct = "SELECT id FROM " + table.name() + " WHERE " + KeysetPaginator.seekPredicate(SortOrder.TOP_SCORE, Direction.AFTER, true)
+                + " ORDER BY score DESC, id ASC LIMIT ?";
+        String unbounded = "SELECT id FROM " + table.name() + " WHERE " + KeysetPaginator.seekPredicate(SortOrder.TOP_SCORE, Direction.AFTER, false)
+                + " ORDER BY score DESC, id ASC LIMIT ?";
+        String rowComparison = "SELECT id FROM " + table.name() + " WHERE (score, id) < (?, ?) ORDER BY score DESC, id ASC LIMIT ?";
+        try (Connection connection = Feeds.dataSource().getConnection()) {
+            // A cursor half-way down the listing: the row at that depth in score DESC, id ASC order.
+            long[] cursor = scoreRowAt(connection, Feeds.bigRows() / 2);
+            int score = (int) cursor[0];
+            long id = cursor[1];
+
+            List<Long> right = ids(connection, correct, score, score, score, id, PAGE);
+            assertThat(ids(connection, unbounded, score, score, id, PAGE)).isEqualTo(right);
+            assertThat(ids(connection, rowComparison, score, id, PAGE)).as("row comparison on mixed directions").isNotEqualTo(right);
+
+            QueryPlan bounded = QueryPlan.explain(connection, correct, score, score, score, id, PAGE);
+            QueryPlan filtered = QueryPlan.explain(connection, unbounded, score, score, id, PAGE);
+            assertThat(bounded.containsNode("Sort")).isFalse();
+            assertThat(bounded.indexConditions()).anyMatch(c -> c.contains("score <="));
+            assertThat(filtered.filters()).isNotEmpty();
+            // Rows read and discarded: the ties of one score with the bound, everything above the cursor without it.
+            assertThat(bounded.rowsRemovedByFilter()).isLessThan(Feeds.bigRows() / 500);
+            assertThat(filtered.rowsRemovedByFilter()).isGreaterThan(Feeds.bigRows() / 4);
+            assertThat(filtered.sharedBuffers()).isGreaterThan(10 * bounded.sharedBuffers());
+        }
+    }
+
+    record Row(OffsetDateTime createdAt, long id) {
+    }
+
+    /** The row at {@code depth} (0-based) of the newest-first listing. */
+    static Row rowAt(Connection connection, long depth) throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement(
+                "SELECT created_at, id FROM " + table.name() + " ORDER BY created_at DESC, id DESC OFFSET ? LIMIT 1")) {
+            statement.setLong(1, depth);
+            try (ResultSet rows = statement.executeQuery()) {
+                rows.next();
+                return new Row(rows.getObject(1, OffsetDateTime.class), rows.getLong(2));
+            }
+        }
+    }
+
+    private static long[] scoreRowAt(Connection connection, long depth) throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement(
+                "SELECT score, id FROM " + table.name() + " ORDER BY score DESC, id ASC OFFSET ? LIMIT 1")) {
+            statement.setLong(1, depth);
+            try (ResultSet rows = statement.executeQuery()) {
+                rows.next();
+                return new long[] {rows.getInt(1), rows.getLong(2)};
+            }
+        }
+    }
+
+    private static List<Long> ids(Connection connection, String sql, Object... parameters) throws SQLException {
+        List<Long> ids = new ArrayList<>();
+        try (PreparedStatement statement = connection.prepareStatement(sql)) {
+            for (int i = 0; i < parameters.length; i++) {
+                statement.setObject(i + 1, parameters[i]);
+            }
+            try (ResultSet rows = statement.executeQuery()) {
+                while (rows.next()) {
+                    ids.add(rows.getLong(1));
+                }
+            }
+        }
+        return ids;
+    }
+}
