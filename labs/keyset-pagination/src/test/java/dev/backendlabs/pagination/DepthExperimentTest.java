@@ -1,0 +1,172 @@
+package dev.backendlabs.pagination;
+
+import dev.backendlabs.pagination.CursorCodec.Cursor;
+import dev.backendlabs.pagination.CursorCodec.Direction;
+import dev.backendlabs.shared.Scale;
+import dev.backendlabs.shared.junit.Experiment;
+import dev.backendlabs.shared.junit.Lab;
+import dev.backendlabs.shared.load.LatencyRecorder;
+import dev.backendlabs.shared.load.LatencySummary;
+import dev.backendlabs.shared.report.Charts;
+import dev.backendlabs.shared.report.LabReport;
+import dev.backendlabs.shared.report.ReportTable;
+import dev.backendlabs.shared.sql.QueryPlan;
+import org.knowm.xchart.XYChart;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.OptionalInt;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Latency (HdrHistogram over repeated reads through the paginators) and shared buffers (EXPLAIN)
+ * of a 50-row page at increasing depth, OFFSET against keyset, on the 1,000,000-row feed
+ * (10,000,000 at full scale); and what an exact count costs against the planner's estimate.
+ * Each depth is read repeatedly until 50 reads or 3 s, after two warm-up reads, so deep OFFSET
+ * pages get fewer samples than cheap ones.
+ */
+@Lab("keyset-pagination")
+class DepthExperimentTest {
+
+    private static final int PAGE = 50;
+    private static final int MAX_READS = 50;
+    private static final long MAX_NANOS_PER_DEPTH = 3_000_000_000L;
+
+    private record Point(long depth, LatencySummary offset, long offsetBuffers, LatencySummary keyset, long keysetBuffers) {
+    }
+
+    @Experiment
+    void offsetSlowsWithDepthWhileKeysetStaysFlat(Scale scale, LabReport report) throws SQLException {
+        FeedTable table = Feeds.big();
+        int rows = Feeds.bigRows();
+        report.metric("feed_setup_s", Feeds.bigSetupMillis() / 1000.0, "s",
+                "Time to generate " + rows + " rows server-side and build three indexes (0 if another test class built it first).");
+        OffsetPaginator offset = new OffsetPaginator(Feeds.dataSource(), table);
+        KeysetPaginator keyset = new KeysetPaginator(Feeds.dataSource(), Feeds.CODEC, table);
+        List<Long> depths = new ArrayList<>(List.of(0L, 1_000L, 10_000L, 100_000L, 500_000L));
+        if (scale == Scale.FULL) {
+            depths.addAll(List.of(5_000_000L, 9_990_000L));
+        }
+        depths.add((long) rows - PAGE);
+
+        List<Point> points = new ArrayList<>();
+        try (Connection connection = Feeds.dataSource().getConnection()) {
+            for (long depth : depths) {
+                int pageNumber = (int) (depth / PAGE) + 1;
+                String cursor = depth == 0 ? null : cursorBefore(connection, table, depth);
+                PageRequest request = cursor == null ? PageRequest.first(PAGE) : PageRequest.first(PAGE).at(cursor);
+
+                LatencySummary offsetLatency = measure(() -> offset.page(pageNumber, PAGE, OptionalInt.empty()));
+                LatencySummary keysetLatency = measure(() -> keyset.page(request));
+                long offsetBuffers = QueryPlan.explain(connection, offset.sql(false), PAGE, depth).sharedBuffers();
+                long keysetBuffers = keysetBuffers(connection, keyset, cursor);
+                points.add(new Point(depth, offsetLatency, offsetBuffers, keysetLatency, keysetBuffers));
+            }
+            reportCounts(connection, table, report);
+        }
+
+        ReportTable table1 = ReportTable.of("A 50-row page at depth (" + rows + " rows, " + scale.label() + " scale)",
+                "depth (rows)", "OFFSET p50 (ms)", "OFFSET p99 (ms)", "OFFSET buffers", "keyset p50 (ms)", "keyset p99 (ms)", "keyset buffers");
+        for (Point p : points) {
+            table1.row(p.depth(), p.offset().p50Ms(), p.offset().p99Ms(), p.offsetBuffers(), p.keyset().p50Ms(), p.keyset().p99Ms(), p.keysetBuffers());
+        }
+        report.table(table1);
+        report.chart("latency-by-depth.png", chart("p50 latency of a 50-row page by depth", "p50 latency (ms)", points, true));
+        report.chart("buffers-by-depth.png", chart("Shared buffers touched by a 50-row page by depth", "shared buffers (8 kB pages)", points, false));
+
+        Point first = points.getFirst();
+        Point deepest = points.getLast();
+        report.metric("offset_deep_vs_first_latency_ratio", deepest.offset().p50Ms() / first.offset().p50Ms(), "x",
+                "p50 of the last page over p50 of page 1 with OFFSET.");
+        report.metric("keyset_deep_vs_first_latency_ratio", deepest.keyset().p50Ms() / first.keyset().p50Ms(), "x",
+                "p50 of the last page over p50 of page 1 with keyset.");
+        report.metric("offset_deep_buffers", deepest.offsetBuffers(), "buffers", "Shared buffers of the last page with OFFSET (page 1: " + first.offsetBuffers() + ").");
+        report.metric("keyset_deep_buffers", deepest.keysetBuffers(), "buffers", "Shared buffers of the last page with keyset (page 1: " + first.keysetBuffers() + ").");
+
+        assertThat(points).allSatisfy(p -> assertThat(p.offset().count()).isPositive());
+    }
+
+    /** The opaque cursor a client would hold after reading the page that ends just before {@code depth}. */
+    private static String cursorBefore(Connection connection, FeedTable table, long depth) throws SQLException {
+        QueryPlanTest.Row row;
+        try (PreparedStatement statement = connection.prepareStatement(
+                "SELECT created_at, id FROM " + table.name() + " ORDER BY created_at DESC, id DESC OFFSET ? LIMIT 1")) {
+            statement.setLong(1, depth - 1);
+            try (ResultSet rows = statement.executeQuery()) {
+                rows.next();
+                row = new QueryPlanTest.Row(rows.getObject(1, java.time.OffsetDateTime.class), rows.getLong(2));
+            }
+        }
+        return Feeds.CODEC.encode(new Cursor(Direction.AFTER, PostRows.micros(row.createdAt().toInstant()), row.id()),
+                PageRequest.first(PAGE).listing());
+    }
+
+    private static long keysetBuffers(Connection connection, KeysetPaginator keyset, String cursor) throws SQLException {
+        if (cursor == null) {
+            return QueryPlan.explain(connection, keyset.sql(SortOrder.NEWEST_FIRST, Direction.AFTER, false, false), PAGE + 1).sharedBuffers();
+        }
+        Cursor position = Feeds.CODEC.decode(cursor, PageRequest.first(PAGE).listing());
+        return QueryPlan.explain(connection, keyset.sql(SortOrder.NEWEST_FIRST, Direction.AFTER, true, false),
+                PostRows.timestamp(position.key1()), position.key2(), PAGE + 1).sharedBuffers();
+    }
+
+    private static LatencySummary measure(Runnable read) {
+        read.run();
+        read.run();
+        LatencyRecorder recorder = new LatencyRecorder();
+        long begin = System.nanoTime();
+        for (int i = 0; i < MAX_READS && System.nanoTime() - begin < MAX_NANOS_PER_DEPTH; i++) {
+            long start = System.nanoTime();
+            read.run();
+            recorder.recordSince(start);
+        }
+        return recorder.summary();
+    }
+
+    /** count(*) reads the whole table; the planner's estimate (pg_class.reltuples) reads one catalog row. */
+    private static void reportCounts(Connection connection, FeedTable table, LabReport report) throws SQLException {
+        LatencyRecorder exact = new LatencyRecorder();
+        LatencyRecorder estimate = new LatencyRecorder();
+        long exactCount = 0;
+        long estimatedCount = 0;
+        try (Statement statement = connection.createStatement()) {
+            for (int i = 0; i < 5; i++) {
+                long start = System.nanoTime();
+                try (ResultSet rows = statement.executeQuery("SELECT count(*) FROM " + table.name())) {
+                    rows.next();
+                    exactCount = rows.getLong(1);
+                }
+                exact.recordSince(start);
+            }
+            for (int i = 0; i < 20; i++) {
+                long start = System.nanoTime();
+                try (ResultSet rows = statement.executeQuery("SELECT reltuples::bigint FROM pg_class WHERE oid = '" + table.name() + "'::regclass")) {
+                    rows.next();
+                    estimatedCount = rows.getLong(1);
+                }
+                estimate.recordSince(start);
+            }
+        }
+        report.metric("exact_count_ms", exact.summary().p50Ms(), "ms", "p50 of SELECT count(*) over the feed (" + exactCount + " rows), 5 runs.");
+        report.metric("estimated_count_ms", estimate.summary().p50Ms(), "ms",
+                "p50 of reading the planner's estimate (pg_class.reltuples = " + estimatedCount + "), 20 runs.");
+        report.metric("estimated_count_error_pct", 100.0 * Math.abs(estimatedCount - exactCount) / exactCount, "%",
+                "How far the estimate is from the exact count after ANALYZE; it drifts until autovacuum analyzes again.");
+    }
+
+    private static XYChart chart(String title, String yAxis, List<Point> points, boolean latency) {
+        XYChart chart = Charts.line(title, "page number (log scale)", yAxis);
+        chart.getStyler().setXAxisLogarithmic(true);
+        chart.getStyler().setYAxisLogarithmic(true);
+        double[] x = points.stream().mapToDouble(p -> p.depth() / PAGE + 1).toArray();
+        chart.addSeries("OFFSET", x, points.stream().mapToDouble(p -> latency ? p.offset().p50Ms() : p.offsetBuffers()).toArray());
+        chart.addSeries("keyset", x, points.stream().mapToDouble(p -> latency ? p.keyset().p50Ms() : p.keysetBuffers()).toArray());
+        return chart;
+    }
+}
