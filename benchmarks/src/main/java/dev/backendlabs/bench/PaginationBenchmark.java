@@ -79,6 +79,9 @@ public class PaginationBenchmark {
 
     @Setup(Level.Trial)
     public void createFeed() throws SQLException {
+        if (depth % 1000 != 0 || depth < 0 || depth >= ROWS) {
+            throw new IllegalArgumentException("depth must be a multiple of 1,000 below " + ROWS + ", got " + depth);
+        }
         dataSource = Backends.postgres().dataSource(new LabNamespace("keyset-pagination"));
         FeedTable table = new FeedTable("posts_bench");
         try (Connection connection = dataSource.getConnection()) {

@@ -14,7 +14,7 @@ import java.util.Base64;
  *
  * <p>Layout, before base64url (no padding): {@code version(1) | direction(1) | listing(8) |
  * key1(8) | key2(8) | HMAC-SHA256(32)} — 58 bytes, 78 characters. {@code listing} is the first 8
- * bytes of SHA-256 of the sort and filter, so a cursor minted for one listing is refused by
+ * bytes of SHA-256 of the table, sort and filter, so a cursor minted for one listing is refused by
  * another instead of silently seeking into it. The HMAC covers everything before it and is checked
  * first, in constant time, so nothing in a forged cursor is ever trusted — not even its version.
  *
@@ -32,8 +32,24 @@ public final class CursorCodec {
 
     /** Which side of the key a page lies: after it (next page) or before it (previous page). */
     public enum Direction {
-        AFTER,
-        BEFORE
+        AFTER(0),
+        BEFORE(1);
+
+        /** The byte in the cursor: explicit, so reordering the enum never changes what old cursors mean. */
+        private final byte code;
+
+        Direction(int code) {
+            this.code = (byte) code;
+        }
+
+        static Direction of(byte code) {
+            for (Direction direction : values()) {
+                if (direction.code == code) {
+                    return direction;
+                }
+            }
+            throw new InvalidCursorException(InvalidCursorException.Reason.MALFORMED);
+        }
     }
 
     /** A decoded position: the direction and the two key values of the row it is next to. */
@@ -52,7 +68,7 @@ public final class CursorCodec {
 
     public String encode(Cursor cursor, String listing) {
         ByteBuffer buffer = ByteBuffer.allocate(BODY + MAC);
-        buffer.put(VERSION).put((byte) cursor.direction().ordinal()).put(fingerprint(listing))
+        buffer.put(VERSION).put(cursor.direction().code).put(fingerprint(listing))
                 .putLong(cursor.key1()).putLong(cursor.key2());
         buffer.put(mac(Arrays.copyOf(buffer.array(), BODY)));
         return Base64.getUrlEncoder().withoutPadding().encodeToString(buffer.array());
@@ -83,16 +99,17 @@ public final class CursorCodec {
         if (body[0] != VERSION) {
             throw new InvalidCursorException(InvalidCursorException.Reason.UNSUPPORTED_VERSION);
         }
-        if (body.length != BODY || body[1] < 0 || body[1] >= Direction.values().length) {
+        if (body.length != BODY) {
             throw new InvalidCursorException(InvalidCursorException.Reason.MALFORMED);
         }
+        Direction direction = Direction.of(body[1]);
         ByteBuffer buffer = ByteBuffer.wrap(body, 2, BODY - 2);
         byte[] owner = new byte[8];
         buffer.get(owner);
         if (!MessageDigest.isEqual(owner, fingerprint(listing))) {
             throw new InvalidCursorException(InvalidCursorException.Reason.OTHER_LISTING);
         }
-        return new Cursor(Direction.values()[body[1]], buffer.getLong(), buffer.getLong());
+        return new Cursor(direction, buffer.getLong(), buffer.getLong());
     }
 
     private byte[] mac(byte[] body) {

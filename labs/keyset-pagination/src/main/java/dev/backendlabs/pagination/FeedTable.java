@@ -71,7 +71,8 @@ public final class FeedTable {
         try (PreparedStatement insert = connection.prepareStatement("INSERT INTO " + name + " (id, created_at, author_id, score, title, body)"
                 + " SELECT m.id + i, m.created_at + i * interval '1 second', (1 + ((m.id + i) * 31) % 1000)::int, (((m.id + i) * 37) % 1000)::int,"
                 + "        'Post #' || (m.id + i), 'new'"
-                + " FROM (SELECT max(id) AS id, max(created_at) AS created_at FROM " + name + ") m, generate_series(1, ?) AS i")) {
+                + " FROM (SELECT coalesce(max(id), 0) AS id, coalesce(max(created_at), now()) AS created_at FROM " + name + ") m,"
+                + " generate_series(1, ?) AS i")) {
             insert.setInt(1, count);
             insert.executeUpdate();
         }

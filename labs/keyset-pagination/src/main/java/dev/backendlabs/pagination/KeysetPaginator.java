@@ -51,7 +51,7 @@ public final class KeysetPaginator {
      * @throws InvalidCursorException if the cursor is not valid for this listing (before any query)
      */
     public Page<Post> page(PageRequest request) {
-        Cursor cursor = request.cursor() == null ? null : codec.decode(request.cursor(), request.listing());
+        Cursor cursor = request.cursor() == null ? null : codec.decode(request.cursor(), listing(request));
         Direction direction = cursor == null ? Direction.AFTER : cursor.direction();
         List<Post> rows = fetch(request, direction, cursor);
         boolean more = rows.size() > request.size();
@@ -85,9 +85,14 @@ public final class KeysetPaginator {
             // Only at the ends of a listing whose rows were deleted under the cursor: start again.
             return new Page<>(rows, null, null, false, false);
         }
-        String next = hasNext ? codec.encode(cursorAt(Direction.AFTER, request.sort(), rows.getLast()), request.listing()) : null;
-        String previous = hasPrevious ? codec.encode(cursorAt(Direction.BEFORE, request.sort(), rows.getFirst()), request.listing()) : null;
+        String next = hasNext ? codec.encode(cursorAt(Direction.AFTER, request.sort(), rows.getLast()), listing(request)) : null;
+        String previous = hasPrevious ? codec.encode(cursorAt(Direction.BEFORE, request.sort(), rows.getFirst()), listing(request)) : null;
         return new Page<>(rows, next, previous, hasNext, hasPrevious);
+    }
+
+    /** What a cursor is bound to: this table, the order and the filter (not the page size). */
+    String listing(PageRequest request) {
+        return "table=" + table.name() + ";" + request.listing();
     }
 
     private static Cursor cursorAt(Direction direction, SortOrder sort, Post row) {

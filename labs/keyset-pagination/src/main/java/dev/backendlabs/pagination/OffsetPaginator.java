@@ -32,12 +32,12 @@ public final class OffsetPaginator {
         if (number < 1) {
             throw new InvalidPageRequestException("Page numbers start at 1, got " + number);
         }
-        new PageRequest(size, SortOrder.NEWEST_FIRST, authorId, null);
+        OptionalInt author = new PageRequest(size, SortOrder.NEWEST_FIRST, authorId, null).authorId();
         try (Connection connection = dataSource.getConnection();
-             PreparedStatement statement = connection.prepareStatement(sql(authorId.isPresent()))) {
+             PreparedStatement statement = connection.prepareStatement(sql(author.isPresent()))) {
             int p = 1;
-            if (authorId.isPresent()) {
-                statement.setInt(p++, authorId.getAsInt());
+            if (author.isPresent()) {
+                statement.setInt(p++, author.getAsInt());
             }
             statement.setInt(p++, size);
             statement.setLong(p, (long) (number - 1) * size);

@@ -27,13 +27,14 @@ class CursorValidationTest {
     private static final byte[] SECRET = "keyset-pagination test secret, at least 32 bytes".getBytes(StandardCharsets.UTF_8);
     private static final CursorCodec CODEC = new CursorCodec(SECRET);
     private static final PageRequest NEWEST = PageRequest.first(50);
-    private static final String VALID = CODEC.encode(new Cursor(Direction.AFTER, 1_735_689_600_000_000L, 42), NEWEST.listing());
+    private static final KeysetPaginator PAGINATOR = new KeysetPaginator(noQueries(), CODEC, new FeedTable("posts"));
+    private static final String VALID = CODEC.encode(new Cursor(Direction.AFTER, 1_735_689_600_000_000L, 42), PAGINATOR.listing(NEWEST));
 
-    private final KeysetPaginator paginator = new KeysetPaginator(noQueries(), CODEC, new FeedTable("posts"));
+    private final KeysetPaginator paginator = PAGINATOR;
 
     @Test
     void validCursorRoundTrips() {
-        assertThat(CODEC.decode(VALID, NEWEST.listing())).isEqualTo(new Cursor(Direction.AFTER, 1_735_689_600_000_000L, 42));
+        assertThat(CODEC.decode(VALID, paginator.listing(NEWEST))).isEqualTo(new Cursor(Direction.AFTER, 1_735_689_600_000_000L, 42));
         assertThat(VALID).hasSize(78).matches("[A-Za-z0-9_-]+");
     }
 
@@ -53,17 +54,28 @@ class CursorValidationTest {
     @Test
     void cursorSignedWithAnotherSecretIsRefused() {
         CursorCodec other = new CursorCodec("another server's secret, also 32 bytes or more".getBytes(StandardCharsets.UTF_8));
-        assertRefused(other.encode(new Cursor(Direction.AFTER, 1, 2), NEWEST.listing()), InvalidCursorException.Reason.BAD_SIGNATURE);
+        assertRefused(other.encode(new Cursor(Direction.AFTER, 1, 2), paginator.listing(NEWEST)), InvalidCursorException.Reason.BAD_SIGNATURE);
     }
 
     @Test
     void cursorOfAnotherSortOrFilterIsRefused() {
-        String topScore = CODEC.encode(new Cursor(Direction.AFTER, 500, 42), NEWEST.sortedBy(SortOrder.TOP_SCORE).listing());
+        String topScore = CODEC.encode(new Cursor(Direction.AFTER, 500, 42), paginator.listing(NEWEST.sortedBy(SortOrder.TOP_SCORE)));
         assertRefused(topScore, InvalidCursorException.Reason.OTHER_LISTING);
-        String author7 = CODEC.encode(new Cursor(Direction.AFTER, 1, 42), NEWEST.byAuthor(7).listing());
+        String author7 = CODEC.encode(new Cursor(Direction.AFTER, 1, 42), paginator.listing(NEWEST.byAuthor(7)));
         assertRefused(author7, InvalidCursorException.Reason.OTHER_LISTING);
         assertThatThrownBy(() -> paginator.page(NEWEST.byAuthor(8).at(author7)))
                 .isInstanceOfSatisfying(InvalidCursorException.class, e -> assertThat(e.reason()).isEqualTo(InvalidCursorException.Reason.OTHER_LISTING));
+    }
+
+    @Test
+    void cursorOfAnotherTableIsRefused() {
+        KeysetPaginator archive = new KeysetPaginator(noQueries(), CODEC, new FeedTable("posts_archive"));
+        assertRefused(CODEC.encode(new Cursor(Direction.AFTER, 1, 42), archive.listing(NEWEST)), InvalidCursorException.Reason.OTHER_LISTING);
+    }
+
+    @Test
+    void unknownDirectionIsRefused() throws Exception {
+        assertRefused(signed((byte) 1, (byte) 7), InvalidCursorException.Reason.MALFORMED);
     }
 
     @Test
@@ -76,13 +88,16 @@ class CursorValidationTest {
 
     @Test
     void correctlySignedCursorOfAnotherVersionIsRefused() throws Exception {
-        ByteBuffer body = ByteBuffer.allocate(26).put((byte) 2).put((byte) 0).put(new byte[8]).putLong(1).putLong(2);
+        assertRefused(signed((byte) 2, (byte) 0), InvalidCursorException.Reason.UNSUPPORTED_VERSION);
+    }
+
+    /** A cursor body with this version and direction byte, signed with the server's secret. */
+    private static String signed(byte version, byte direction) throws Exception {
+        ByteBuffer body = ByteBuffer.allocate(26).put(version).put(direction).put(new byte[8]).putLong(1).putLong(2);
         Mac mac = Mac.getInstance("HmacSHA256");
         mac.init(new SecretKeySpec(SECRET, "HmacSHA256"));
         byte[] signature = mac.doFinal(body.array());
-        String token = Base64.getUrlEncoder().withoutPadding()
-                .encodeToString(ByteBuffer.allocate(58).put(body.array()).put(signature).array());
-        assertRefused(token, InvalidCursorException.Reason.UNSUPPORTED_VERSION);
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(ByteBuffer.allocate(58).put(body.array()).put(signature).array());
     }
 
     @Test

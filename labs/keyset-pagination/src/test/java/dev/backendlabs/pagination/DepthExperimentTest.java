@@ -46,7 +46,7 @@ class DepthExperimentTest {
         FeedTable table = Feeds.big();
         int rows = Feeds.bigRows();
         report.metric("feed_setup_s", Feeds.bigSetupMillis() / 1000.0, "s",
-                "Time to generate " + rows + " rows server-side and build three indexes (0 if another test class built it first).");
+                "Time to generate " + rows + " rows server-side, build three indexes and analyze (whichever test class needed the table first).");
         OffsetPaginator offset = new OffsetPaginator(Feeds.dataSource(), table);
         KeysetPaginator keyset = new KeysetPaginator(Feeds.dataSource(), Feeds.CODEC, table);
         List<Long> depths = new ArrayList<>(List.of(0L, 1_000L, 10_000L, 100_000L, 500_000L));
@@ -59,7 +59,7 @@ class DepthExperimentTest {
         try (Connection connection = Feeds.dataSource().getConnection()) {
             for (long depth : depths) {
                 int pageNumber = (int) (depth / PAGE) + 1;
-                String cursor = depth == 0 ? null : cursorBefore(connection, table, depth);
+                String cursor = depth == 0 ? null : cursorBefore(connection, keyset, table, depth);
                 PageRequest request = cursor == null ? PageRequest.first(PAGE) : PageRequest.first(PAGE).at(cursor);
 
                 LatencySummary offsetLatency = measure(() -> offset.page(pageNumber, PAGE, OptionalInt.empty()));
@@ -69,12 +69,15 @@ class DepthExperimentTest {
                 points.add(new Point(depth, offsetLatency, offsetBuffers, keysetLatency, keysetBuffers));
             }
             reportCounts(connection, table, report);
+            reportSizes(connection, table, report);
         }
 
         ReportTable table1 = ReportTable.of("A 50-row page at depth (" + rows + " rows, " + scale.label() + " scale)",
-                "depth (rows)", "OFFSET p50 (ms)", "OFFSET p99 (ms)", "OFFSET buffers", "keyset p50 (ms)", "keyset p99 (ms)", "keyset buffers");
+                "depth (rows)", "OFFSET p50 (ms)", "OFFSET p99 (ms)", "OFFSET reads", "OFFSET buffers",
+                "keyset p50 (ms)", "keyset p99 (ms)", "keyset reads", "keyset buffers");
         for (Point p : points) {
-            table1.row(p.depth(), p.offset().p50Ms(), p.offset().p99Ms(), p.offsetBuffers(), p.keyset().p50Ms(), p.keyset().p99Ms(), p.keysetBuffers());
+            table1.row(p.depth(), p.offset().p50Ms(), p.offset().p99Ms(), p.offset().count(), p.offsetBuffers(),
+                    p.keyset().p50Ms(), p.keyset().p99Ms(), p.keyset().count(), p.keysetBuffers());
         }
         report.table(table1);
         report.chart("latency-by-depth.png", chart("p50 latency of a 50-row page by depth", "p50 latency (ms)", points, true));
@@ -93,7 +96,7 @@ class DepthExperimentTest {
     }
 
     /** The opaque cursor a client would hold after reading the page that ends just before {@code depth}. */
-    private static String cursorBefore(Connection connection, FeedTable table, long depth) throws SQLException {
+    private static String cursorBefore(Connection connection, KeysetPaginator keyset, FeedTable table, long depth) throws SQLException {
         QueryPlanTest.Row row;
         try (PreparedStatement statement = connection.prepareStatement(
                 "SELECT created_at, id FROM " + table.name() + " ORDER BY created_at DESC, id DESC OFFSET ? LIMIT 1")) {
@@ -104,14 +107,14 @@ class DepthExperimentTest {
             }
         }
         return Feeds.CODEC.encode(new Cursor(Direction.AFTER, PostRows.micros(row.createdAt().toInstant()), row.id()),
-                PageRequest.first(PAGE).listing());
+                keyset.listing(PageRequest.first(PAGE)));
     }
 
     private static long keysetBuffers(Connection connection, KeysetPaginator keyset, String cursor) throws SQLException {
         if (cursor == null) {
             return QueryPlan.explain(connection, keyset.sql(SortOrder.NEWEST_FIRST, Direction.AFTER, false, false), PAGE + 1).sharedBuffers();
         }
-        Cursor position = Feeds.CODEC.decode(cursor, PageRequest.first(PAGE).listing());
+        Cursor position = Feeds.CODEC.decode(cursor, keyset.listing(PageRequest.first(PAGE)));
         return QueryPlan.explain(connection, keyset.sql(SortOrder.NEWEST_FIRST, Direction.AFTER, true, false),
                 PostRows.timestamp(position.key1()), position.key2(), PAGE + 1).sharedBuffers();
     }
@@ -158,6 +161,17 @@ class DepthExperimentTest {
                 "p50 of reading the planner's estimate (pg_class.reltuples = " + estimatedCount + "), 20 runs.");
         report.metric("estimated_count_error_pct", 100.0 * Math.abs(estimatedCount - exactCount) / exactCount, "%",
                 "How far the estimate is from the exact count after ANALYZE; it drifts until autovacuum analyzes again.");
+    }
+
+    /** Whether the table fits PostgreSQL's own cache explains where OFFSET's latency bends. */
+    private static void reportSizes(Connection connection, FeedTable table, LabReport report) throws SQLException {
+        try (Statement statement = connection.createStatement();
+             ResultSet rows = statement.executeQuery("SELECT pg_table_size('" + table.name() + "'),"
+                     + " (SELECT setting::bigint * 8192 FROM pg_settings WHERE name = 'shared_buffers')")) {
+            rows.next();
+            report.metric("feed_table_mb", rows.getLong(1) / 1048576.0, "MB", "Size of the feed's heap (pg_table_size).");
+            report.metric("shared_buffers_mb", rows.getLong(2) / 1048576.0, "MB", "PostgreSQL's shared_buffers in this run.");
+        }
     }
 
     private static XYChart chart(String title, String yAxis, List<Point> points, boolean latency) {

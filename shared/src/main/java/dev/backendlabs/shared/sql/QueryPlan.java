@@ -56,7 +56,7 @@ public final class QueryPlan {
         }
     }
 
-    /** The node types, top-down, depth first: e.g. {@code [Limit, Index Scan Backward]}. */
+    /** The node types, top-down, depth first: e.g. {@code [Limit, Index Scan]}. */
     public List<String> nodeTypes() {
         List<String> types = new ArrayList<>();
         visit(node -> types.add(node.path("Node Type").asText()));
