@@ -28,7 +28,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * <ul>
  *   <li>The Lua bucket admits at most {@code capacity + rate × elapsed} (exact, elapsed from Redis
  *       TIME around the run) and not fewer than that minus {@value #UNDER_ADMISSION_TOLERANCE}
- *       tokens (rate × 100 ms: tokens that accrue before the first and after the last decision).</li>
+ *       tokens (rate × 250 ms: tokens that accrue before the first and after the last decision,
+ *       or while every thread is descheduled).</li>
  *   <li>The read-modify-write limiter, same arithmetic without atomicity, over-admits.</li>
  *   <li>The fixed window admits more than its limit within one window's length across a boundary
  *       (run for at least 2.5 s and 100,000 decisions, starting mid-window as real traffic does).</li>
@@ -43,7 +44,12 @@ class OverAdmissionTest {
     static final long BUCKET4J_DECISIONS = 20_000;
     static final BucketPolicy POLICY = BucketPolicy.perSecond(100, 1000);
     static final long WINDOW_LIMIT = 1000;
-    static final long UNDER_ADMISSION_TOLERANCE = 100;
+    /**
+     * Tokens that may accrue unspent: before the first and after the last decision of the run, and
+     * while all 32 threads are descheduled. Measured shortfall: 16–35 on an idle 2-core machine, 75
+     * with both cores saturated by another process; the band is rate × 250 ms.
+     */
+    static final long UNDER_ADMISSION_TOLERANCE = 250;
 
     private static JedisPool pool;
     private static long[] bucketTimeline;
