@@ -1,0 +1,129 @@
+package dev.backendlabs.outbox;
+
+import dev.backendlabs.shared.backend.KafkaBackend;
+import dev.backendlabs.shared.junit.Lab;
+import dev.backendlabs.shared.report.Charts;
+import dev.backendlabs.shared.report.LabReport;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.junit.jupiter.api.Test;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.style.markers.SeriesMarkers;
+
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * A steady stream of orders while the broker is stopped for 10 s: orders keep committing (the
+ * write path does not touch Kafka), the outbox backlog grows, the relay backs off, and after the
+ * restart the backlog drains and every committed order has exactly one effect at the consumer.
+ */
+@Lab("outbox")
+class BrokerOutageTest {
+
+    private static final Duration BEFORE = Duration.ofSeconds(2);
+    private static final Duration OUTAGE = Duration.ofSeconds(10);
+    private static final Duration AFTER = Duration.ofSeconds(3);
+
+    @Test
+    void backlogGrowsDuringAnOutageAndDrainsWithNothingLostOrDoubled(KafkaBackend kafka, LabReport report) throws Exception {
+        String topic = OutboxFixture.freshTopic(kafka);
+        OrderService orders = new OrderService(OutboxFixture.dataSource(), OutboxFixture.writer());
+        AtomicBoolean writing = new AtomicBoolean(true);
+        AtomicLong placed = new AtomicLong();
+        List<double[]> backlog = new ArrayList<>();
+        long start = System.nanoTime();
+        ExecutorService executor = Executors.newFixedThreadPool(2);
+        try (KafkaProducer<String, String> producer = OutboxFixture.producer(kafka);
+             KafkaConsumer<String, String> kafkaConsumer = OutboxFixture.consumer(kafka, topic);
+             RelayRunner relay = new RelayRunner(new OutboxRelay(OutboxFixture.dataSource(), producer, topic, OutboxFixture.PARTITIONS, 100,
+                     Duration.ofSeconds(5), new BatchRelay.Hooks() { }), "relay", Duration.ofMillis(20), Duration.ofSeconds(1))) {
+            InboxConsumer consumer = new InboxConsumer(OutboxFixture.dataSource(), kafkaConsumer, "outage");
+            Future<?> writer = executor.submit(() -> {
+                while (writing.get()) {
+                    orders.place(Order.create("customer-" + placed.get() % 97, 100 + placed.get()));
+                    placed.incrementAndGet();
+                    Thread.sleep(2);
+                }
+                return null;
+            });
+            AtomicBoolean consuming = new AtomicBoolean(true);
+            Future<?> consumerLoop = executor.submit(() -> {
+                while (consuming.get()) {
+                    try {
+                        consumer.pollOnce(Duration.ofMillis(100));
+                    } catch (org.apache.kafka.common.KafkaException e) {
+                        // Offset commits fail while the broker is away; the next poll redelivers and the inbox absorbs it.
+                    }
+                }
+                return null;
+            });
+
+            sampleUntil(backlog, start, BEFORE);
+            kafka.stop();
+            try {
+                sampleUntil(backlog, start, BEFORE.plus(OUTAGE));
+            } finally {
+                kafka.start();
+            }
+            sampleUntil(backlog, start, BEFORE.plus(OUTAGE).plus(AFTER));
+            writing.set(false);
+            writer.get(30, TimeUnit.SECONDS);
+            await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(250)).until(() -> {
+                sample(backlog, start);
+                return OutboxBacklog.of(OutboxFixture.dataSource()).events() == 0
+                        && OutboxFixture.count("SELECT count(DISTINCT event_id) FROM effects") >= placed.get();
+            });
+            consuming.set(false);
+            consumerLoop.get(30, TimeUnit.SECONDS);
+
+            long lost = placed.get() - OutboxFixture.count("SELECT count(DISTINCT event_id) FROM effects");
+            long duplicateEffects = OutboxFixture.duplicateEffects();
+            double peak = backlog.stream().mapToDouble(point -> point[1]).max().orElse(0);
+            report.metric("outbox_lost_events", lost, "events",
+                    "Committed orders without an effect at the consumer after a " + OUTAGE.toSeconds() + " s broker outage (" + placed.get() + " orders).");
+            report.metric("outbox_duplicate_effects", duplicateEffects, "effects", "Effects applied twice for one event in the same run.");
+            report.metric("outage_peak_backlog", peak, "events", "Largest outbox backlog sampled during the outage.");
+            report.chart("backlog-across-outage.png", chart(backlog));
+
+            assertThat(OutboxFixture.count("SELECT count(*) FROM orders")).isEqualTo(placed.get());
+            assertThat(peak).as("the backlog grew while the broker was down").isGreaterThan(100);
+            assertThat(relay.failedPasses()).as("relay passes that failed and backed off").isPositive();
+            assertThat(lost).isZero();
+            assertThat(duplicateEffects).isZero();
+        } finally {
+            writing.set(false);
+            executor.shutdownNow();
+        }
+    }
+
+    private static void sampleUntil(List<double[]> backlog, long start, Duration until) throws SQLException, InterruptedException {
+        while (System.nanoTime() - start < until.toNanos()) {
+            sample(backlog, start);
+            Thread.sleep(250);
+        }
+    }
+
+    private static void sample(List<double[]> backlog, long start) throws SQLException {
+        backlog.add(new double[] {(System.nanoTime() - start) / 1e9, OutboxBacklog.of(OutboxFixture.dataSource()).events()});
+    }
+
+    private static XYChart chart(List<double[]> backlog) {
+        XYChart chart = Charts.line("Outbox backlog across a " + OUTAGE.toSeconds() + " s broker outage (stopped at "
+                + BEFORE.toSeconds() + " s)", "time (s)", "events waiting in the outbox (events)");
+        chart.addSeries("backlog", backlog.stream().mapToDouble(point -> point[0]).toArray(),
+                backlog.stream().mapToDouble(point -> point[1]).toArray()).setMarker(SeriesMarkers.NONE);
+        return chart;
+    }
+}
