@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.common.header.Header;
 
 import javax.sql.DataSource;
@@ -19,10 +20,12 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * THE PATTERN, read side: the relay delivers at least once, so a consumer must make a second
- * delivery harmless. For each record, one database transaction inserts the event id into the
- * {@code inbox} ({@code ON CONFLICT DO NOTHING}) and, only if that inserted a row, applies the
- * effect. Offsets are committed to Kafka after the database commits: a crash in between redelivers
- * records whose effects exist, and the inbox turns them into no-ops.
+ * delivery harmless. For each record the event id goes into the {@code inbox}
+ * ({@code ON CONFLICT DO NOTHING}) and, only if that inserted a row, the effect is applied — both
+ * in one database transaction per poll, so a batch of records costs one commit. Offsets are
+ * committed to Kafka after the database commits: a crash in between redelivers records whose
+ * effects exist, and the inbox turns them into no-ops; a failure before the commit rolls the whole
+ * poll back and Kafka redelivers it.
  *
  * <p>"At least once + inbox = effectively once" holds for effects in this database only. An email
  * sent or an HTTP call made from the handler is outside the transaction and can still happen twice.
@@ -43,50 +46,49 @@ public final class InboxConsumer {
         this.name = name;
     }
 
-    /** Polls once, applies every record in its own transaction, then commits the offsets. */
+    /** Polls once, applies every record in one transaction, commits it, then commits the offsets. */
     public int pollOnce(Duration timeout) throws SQLException {
-        int count = 0;
+        ConsumerRecords<String, String> records = consumer.poll(timeout);
+        if (records.isEmpty()) {
+            return 0;
+        }
         try (Connection connection = dataSource.getConnection()) {
             connection.setAutoCommit(false);
-            for (ConsumerRecord<String, String> record : consumer.poll(timeout)) {
-                apply(connection, record);
-                count++;
+            try (PreparedStatement inbox = connection.prepareStatement(
+                    "INSERT INTO inbox (consumer, event_id) VALUES (?, ?) ON CONFLICT DO NOTHING");
+                 PreparedStatement effect = connection.prepareStatement(
+                         "INSERT INTO effects (event_id, aggregate_id, sequence_no) VALUES (?, ?, ?)")) {
+                for (ConsumerRecord<String, String> record : records) {
+                    apply(inbox, effect, record);
+                }
+                connection.commit();
+            } catch (SQLException | RuntimeException e) {
+                connection.rollback();
+                throw e;
             }
         }
-        if (count > 0) {
-            consumer.commitSync();
-        }
-        return count;
+        deliveries.add(records.count());
+        consumer.commitSync();
+        return records.count();
     }
 
-    private void apply(Connection connection, ConsumerRecord<String, String> record) throws SQLException {
+    private void apply(PreparedStatement inbox, PreparedStatement effect, ConsumerRecord<String, String> record) throws SQLException {
         UUID eventId = eventId(record);
-        deliveries.increment();
-        try (PreparedStatement inbox = connection.prepareStatement(
-                "INSERT INTO inbox (consumer, event_id) VALUES (?, ?) ON CONFLICT DO NOTHING");
-             PreparedStatement effect = connection.prepareStatement(
-                     "INSERT INTO effects (event_id, aggregate_id, sequence_no) VALUES (?, ?, ?)")) {
-            inbox.setString(1, name);
-            inbox.setObject(2, eventId);
-            if (inbox.executeUpdate() == 0) {
-                duplicates.increment();
-                connection.rollback();
-                return;
-            }
-            effect.setObject(1, eventId);
-            effect.setString(2, record.key());
-            Long sequence = sequence(record.value());
-            if (sequence == null) {
-                effect.setNull(3, java.sql.Types.BIGINT);
-            } else {
-                effect.setLong(3, sequence);
-            }
-            effect.executeUpdate();
-            connection.commit();
-        } catch (SQLException | RuntimeException e) {
-            connection.rollback();
-            throw e;
+        inbox.setString(1, name);
+        inbox.setObject(2, eventId);
+        if (inbox.executeUpdate() == 0) {
+            duplicates.increment();
+            return;
         }
+        effect.setObject(1, eventId);
+        effect.setString(2, record.key());
+        Long sequence = sequence(record.value());
+        if (sequence == null) {
+            effect.setNull(3, java.sql.Types.BIGINT);
+        } else {
+            effect.setLong(3, sequence);
+        }
+        effect.executeUpdate();
     }
 
     private static UUID eventId(ConsumerRecord<String, String> record) {

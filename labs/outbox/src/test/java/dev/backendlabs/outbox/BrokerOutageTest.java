@@ -95,6 +95,8 @@ class BrokerOutageTest {
                     "Committed orders without an effect at the consumer after a " + OUTAGE.toSeconds() + " s broker outage (" + placed.get() + " orders).");
             report.metric("outbox_duplicate_effects", duplicateEffects, "effects", "Effects applied twice for one event in the same run.");
             report.metric("outage_peak_backlog", peak, "events", "Largest outbox backlog sampled during the outage.");
+            report.metric("outage_drain_events_per_s", drainRate(backlog), "events/s",
+                    "How fast the relay emptied the backlog after the restart (peak backlog / time from the peak to the first empty sample).");
             report.chart("backlog-across-outage.png", chart(backlog));
 
             assertThat(OutboxFixture.count("SELECT count(*) FROM orders")).isEqualTo(placed.get());
@@ -117,6 +119,21 @@ class BrokerOutageTest {
 
     private static void sample(List<double[]> backlog, long start) throws SQLException {
         backlog.add(new double[] {(System.nanoTime() - start) / 1e9, OutboxBacklog.of(OutboxFixture.dataSource()).events()});
+    }
+
+    private static double drainRate(List<double[]> backlog) {
+        int peak = 0;
+        for (int i = 1; i < backlog.size(); i++) {
+            if (backlog.get(i)[1] > backlog.get(peak)[1]) {
+                peak = i;
+            }
+        }
+        for (int i = peak + 1; i < backlog.size(); i++) {
+            if (backlog.get(i)[1] == 0) {
+                return backlog.get(peak)[1] / (backlog.get(i)[0] - backlog.get(peak)[0]);
+            }
+        }
+        return 0;
     }
 
     private static XYChart chart(List<double[]> backlog) {
