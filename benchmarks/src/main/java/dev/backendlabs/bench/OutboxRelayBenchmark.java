@@ -1,0 +1,129 @@
+package dev.backendlabs.bench;
+
+import com.zaxxer.hikari.HikariDataSource;
+import dev.backendlabs.outbox.BatchRelay;
+import dev.backendlabs.outbox.OutboxEvent;
+import dev.backendlabs.outbox.OutboxRelay;
+import dev.backendlabs.outbox.OutboxSchema;
+import dev.backendlabs.outbox.OutboxWriter;
+import dev.backendlabs.shared.backend.Backends;
+import dev.backendlabs.shared.backend.KafkaBackend;
+import dev.backendlabs.shared.backend.LabNamespace;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+import org.openjdk.jmh.runner.Runner;
+import org.openjdk.jmh.runner.RunnerException;
+import org.openjdk.jmh.runner.options.OptionsBuilder;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * How many events per second does one relay move from the outbox to Kafka, by batch size?
+ *
+ * <p>Each invocation drains {@value #EVENTS} events that the setup wrote beforehand, so the
+ * relay's capacity is measured, not the writer's or a polling cadence. A batch is one transaction:
+ * claim with {@code FOR UPDATE SKIP LOCKED} under a partition's advisory lock, send every event
+ * asynchronously ({@code acks=all}, idempotent producer), {@code flush()}, wait for every ack,
+ * delete, commit (fsync on).
+ *
+ * <ul>
+ *   <li>{@code batchSize=1}: one commit and one flush per event — the baseline.</li>
+ *   <li>{@code batchSize=10, 100, 500}: the same work amortized over more events per round trip.</li>
+ * </ul>
+ *
+ * <p>PostgreSQL and the Kafka broker run embedded in the benchmark's own fork (an in-JVM broker
+ * shares the two cores with the relay), so compare batch sizes with each other, not with a broker
+ * on its own machine. Expect a large step from 1 to 10, another to 100, then a plateau.
+ *
+ * <h2>How to run this test</h2>
+ * <pre>
+ * ./mvnw -pl benchmarks package -DskipTests
+ * java -jar benchmarks/target/benchmarks.jar OutboxRelayBenchmark
+ * </pre>
+ */
+@BenchmarkMode(Mode.SingleShotTime)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@OperationsPerInvocation(OutboxRelayBenchmark.EVENTS)
+@Warmup(iterations = 3)
+@Measurement(iterations = 10)
+@Fork(1)
+@State(Scope.Benchmark)
+public class OutboxRelayBenchmark {
+
+    static final int EVENTS = 1_000;
+
+    @Param({"1", "10", "100", "500"})
+    public int batchSize;
+
+    private HikariDataSource dataSource;
+    private KafkaProducer<String, String> producer;
+    private OutboxWriter writer;
+    private BatchRelay relay;
+
+    @Setup(Level.Trial)
+    public void start() throws SQLException {
+        KafkaBackend kafka = Backends.kafka();
+        LabNamespace namespace = new LabNamespace("outbox");
+        dataSource = Backends.postgres().dataSource(namespace);
+        try (Connection connection = dataSource.getConnection()) {
+            OutboxSchema.create(connection);
+            OutboxSchema.truncate(connection);
+        }
+        String topic = namespace.topic("bench-" + batchSize);
+        kafka.createTopic(topic, 8);
+        producer = new KafkaProducer<>(kafka.producerProperties());
+        writer = new OutboxWriter(16 * 1024, 16);
+        relay = new OutboxRelay(dataSource, producer, topic, 16, batchSize, Duration.ofSeconds(30), new BatchRelay.Hooks() { });
+    }
+
+    /** Fills the outbox with the events the next invocation drains: 100 aggregates, 10 events each. */
+    @Setup(Level.Invocation)
+    public void fill() throws SQLException {
+        try (Connection connection = dataSource.getConnection()) {
+            connection.setAutoCommit(false);
+            for (int i = 0; i < EVENTS; i++) {
+                writer.append(connection, OutboxEvent.of("account", "acct-" + i % 100, "Deposited", "{\"seq\": " + (i / 100 + 1) + "}"));
+            }
+            connection.commit();
+        }
+    }
+
+    @TearDown(Level.Trial)
+    public void stop() {
+        producer.close();
+        dataSource.close();
+    }
+
+    @Benchmark
+    public int drainOutbox() throws SQLException, InterruptedException {
+        int published = 0;
+        int batch;
+        while ((batch = relay.publishBatch()) > 0) {
+            published += batch;
+        }
+        if (published != EVENTS) {
+            throw new IllegalStateException("Published " + published + " of " + EVENTS);
+        }
+        return published;
+    }
+
+    public static void main(String[] args) throws RunnerException {
+        new Runner(new OptionsBuilder().include(OutboxRelayBenchmark.class.getSimpleName()).build()).run();
+    }
+}
