@@ -104,10 +104,12 @@ public class OutboxRelayBenchmark {
         }
     }
 
+    /** The in-JVM broker's threads would keep the fork alive: stop the servers here, not at exit. */
     @TearDown(Level.Trial)
     public void stop() {
         producer.close();
         dataSource.close();
+        Backends.stopAll();
     }
 
     @Benchmark

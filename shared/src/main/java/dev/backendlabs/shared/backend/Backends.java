@@ -101,11 +101,20 @@ public final class Backends {
         }
     }
 
-    private static void stopAll() {
+    /**
+     * Stops every server this JVM started, now rather than at exit. For programs that must end
+     * cleanly — a JMH fork waits for the in-JVM Kafka broker's threads otherwise. Later calls to
+     * {@link #postgres()} and the others start fresh servers.
+     */
+    public static void stopAll() {
         List<AutoCloseable> stoppers;
         synchronized (Backends.class) {
             stoppers = new ArrayList<>(STOPPERS);
             STOPPERS.clear();
+            STARTED.clear();
+            POSTGRES.reset();
+            REDIS.reset();
+            KAFKA.reset();
         }
         for (AutoCloseable stopper : stoppers) {
             try {
@@ -127,6 +136,11 @@ public final class Backends {
         LazyServer(String name, Function<BackendMode, RunningServer<B>> starter) {
             this.name = name;
             this.starter = starter;
+        }
+
+        synchronized void reset() {
+            backend = null;
+            failure = null;
         }
 
         synchronized B get() {
