@@ -47,8 +47,7 @@ class BrokerOutageTest {
         ExecutorService executor = Executors.newFixedThreadPool(2);
         try (KafkaProducer<String, String> producer = OutboxFixture.producer(kafka);
              KafkaConsumer<String, String> kafkaConsumer = OutboxFixture.consumer(kafka, topic);
-             RelayRunner relay = new RelayRunner(new OutboxRelay(OutboxFixture.dataSource(), producer, topic, OutboxFixture.PARTITIONS, 100,
-                     Duration.ofSeconds(5), new BatchRelay.Hooks() { }), "relay", Duration.ofMillis(20), Duration.ofSeconds(1))) {
+             RelayRunner relay = OutboxFixture.runner(producer, topic, "relay")) {
             InboxConsumer consumer = new InboxConsumer(OutboxFixture.dataSource(), kafkaConsumer, "outage");
             Future<?> writer = executor.submit(() -> {
                 while (writing.get()) {

@@ -41,8 +41,7 @@ public final class OutboxDemo {
         try (KafkaProducer<String, String> producer = OutboxFixture.producer(kafka);
              KafkaConsumer<String, String> kafkaConsumer = OutboxFixture.consumer(kafka, topic)) {
             for (int i = 0; i < relays; i++) {
-                runners.add(new RelayRunner(new OutboxRelay(OutboxFixture.dataSource(), producer, topic, OutboxFixture.PARTITIONS, 100,
-                        Duration.ofSeconds(5), new BatchRelay.Hooks() { }), "relay-" + i, Duration.ofMillis(20), Duration.ofSeconds(1)));
+                runners.add(OutboxFixture.runner(producer, topic, "relay-" + i));
             }
             InboxConsumer consumer = new InboxConsumer(OutboxFixture.dataSource(), kafkaConsumer, "demo");
             Thread consumerThread = Thread.ofPlatform().name("consumer").start(() -> {

@@ -67,6 +67,12 @@ final class OutboxFixture {
         return consumer;
     }
 
+    /** One partition-owning relay at batch 100 on its own thread: 20 ms idle poll, backoff capped at 1 s. */
+    static RelayRunner runner(KafkaProducer<String, String> producer, String topic, String name) throws SQLException {
+        return new RelayRunner(new OutboxRelay(dataSource(), producer, topic, PARTITIONS, 100, Duration.ofSeconds(5), new BatchRelay.Hooks() { }),
+                name, Duration.ofMillis(20), Duration.ofSeconds(1));
+    }
+
     static OutboxWriter writer() {
         return new OutboxWriter(MAX_PAYLOAD, PARTITIONS);
     }

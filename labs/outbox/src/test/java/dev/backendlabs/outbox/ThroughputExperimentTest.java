@@ -99,8 +99,7 @@ class ThroughputExperimentTest {
         ScheduledExecutorService clock = Executors.newScheduledThreadPool(2);
         try (KafkaProducer<String, String> producer = OutboxFixture.producer(kafka);
              KafkaConsumer<String, String> kafkaConsumer = OutboxFixture.consumer(kafka, topic);
-             RelayRunner relay = new RelayRunner(new OutboxRelay(OutboxFixture.dataSource(), producer, topic, OutboxFixture.PARTITIONS, 100,
-                     Duration.ofSeconds(5), new BatchRelay.Hooks() { }), "relay-e2e", Duration.ofMillis(20), Duration.ofSeconds(1))) {
+             RelayRunner relay = OutboxFixture.runner(producer, topic, "relay-e2e")) {
             InboxConsumer consumer = new InboxConsumer(OutboxFixture.dataSource(), kafkaConsumer, "e2e");
             clock.scheduleAtFixedRate(() -> {
                 if (placed.get() < total) {
