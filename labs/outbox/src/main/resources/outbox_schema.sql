@@ -34,6 +34,7 @@ CREATE TABLE IF NOT EXISTS inbox (
 -- The consumer's side effect: one row per applied event, deliberately without a unique key so
 -- that a second application of the same event would show up as a second row.
 CREATE TABLE IF NOT EXISTS effects (
+    applied_no   bigserial PRIMARY KEY,  -- the order effects were applied in (not a wall clock, which can step)
     event_id     uuid NOT NULL,
     aggregate_id text NOT NULL,
     sequence_no  bigint,

@@ -89,7 +89,7 @@ public class OutboxRelayBenchmark {
         kafka.createTopic(topic, 8);
         producer = new KafkaProducer<>(kafka.producerProperties());
         writer = new OutboxWriter(16 * 1024, 16);
-        relay = new OutboxRelay(dataSource, producer, topic, 16, batchSize, Duration.ofSeconds(30), new BatchRelay.Hooks() { });
+        relay = new OutboxRelay(dataSource, producer, topic, writer, batchSize, Duration.ofSeconds(30), new BatchRelay.Hooks() { });
     }
 
     /** Fills the outbox with the events the next invocation drains: 100 aggregates, 10 events each. */

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.header.Header;
 
 import javax.sql.DataSource;
@@ -24,8 +25,9 @@ import java.util.concurrent.atomic.LongAdder;
  * ({@code ON CONFLICT DO NOTHING}) and, only if that inserted a row, the effect is applied — both
  * in one database transaction per poll, so a batch of records costs one commit. Offsets are
  * committed to Kafka after the database commits: a crash in between redelivers records whose
- * effects exist, and the inbox turns them into no-ops; a failure before the commit rolls the whole
- * poll back and Kafka redelivers it.
+ * effects exist, and the inbox turns them into no-ops. A failure before the database commit rolls
+ * the whole poll back and seeks the consumer back to the poll's first records, so the next poll
+ * delivers them again instead of moving past them.
  *
  * <p>"At least once + inbox = effectively once" holds for effects in this database only. An email
  * sent or an HTTP call made from the handler is outside the transaction and can still happen twice.
@@ -64,12 +66,20 @@ public final class InboxConsumer {
                 connection.commit();
             } catch (SQLException | RuntimeException e) {
                 connection.rollback();
+                rewind(records);
                 throw e;
             }
         }
         deliveries.add(records.count());
         consumer.commitSync();
         return records.count();
+    }
+
+    /** Moves every polled partition back to this poll's first record, so nothing is skipped. */
+    private void rewind(ConsumerRecords<String, String> records) {
+        for (TopicPartition partition : records.partitions()) {
+            consumer.seek(partition, records.records(partition).getFirst().offset());
+        }
     }
 
     private void apply(PreparedStatement inbox, PreparedStatement effect, ConsumerRecord<String, String> record) throws SQLException {

@@ -22,6 +22,10 @@ import java.util.List;
  * skips a locked partition and takes the next free one; when the batch commits, the lock is
  * released and any relay may continue the partition from where it stopped. Within a partition,
  * batches are therefore strictly sequential and in id order.
+ *
+ * <p>Id order is the write order of an aggregate's events when its writers serialize on the
+ * aggregate (they update its row, or each event is its own aggregate as with {@code OrderPlaced});
+ * two concurrent transactions appending to one aggregate could commit out of id order.
  */
 public final class OutboxRelay extends BatchRelay {
 
@@ -31,20 +35,36 @@ public final class OutboxRelay extends BatchRelay {
     private final int partitions;
     private int next;
 
-    public OutboxRelay(DataSource dataSource, Producer<String, String> producer, String topic, int partitions, int batchSize,
+    /**
+     * @param writer the writer whose partitioning this relay follows: both must agree on the number
+     *               of partitions, or rows land in partitions no relay looks at
+     */
+    public OutboxRelay(DataSource dataSource, Producer<String, String> producer, String topic, OutboxWriter writer, int batchSize,
                        Duration ackTimeout, Hooks hooks) {
         super(dataSource, producer, topic, batchSize, ackTimeout, hooks);
-        this.partitions = partitions;
+        this.partitions = writer.partitions();
     }
 
-    /** Tries partitions round-robin; claims from the first one it can lock that has rows. */
+    /**
+     * Tries partitions round-robin and claims from the first one that has rows and whose lock it
+     * gets. Emptiness is checked before locking, so a relay does not hold the locks of empty
+     * partitions (until its commit) and make other relays skip them.
+     */
     @Override
     protected List<PendingEvent> claim(Connection connection, int limit) throws SQLException {
-        try (PreparedStatement lock = connection.prepareStatement("SELECT pg_try_advisory_xact_lock(?, ?)");
+        try (PreparedStatement pending = connection.prepareStatement("SELECT EXISTS (SELECT 1 FROM outbox WHERE partition_no = ?)");
+             PreparedStatement lock = connection.prepareStatement("SELECT pg_try_advisory_xact_lock(?, ?)");
              PreparedStatement select = connection.prepareStatement("SELECT " + COLUMNS + " FROM outbox WHERE partition_no = ?"
                      + " ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED")) {
             for (int i = 0; i < partitions; i++) {
                 int partition = (next + i) % partitions;
+                pending.setInt(1, partition);
+                try (ResultSet any = pending.executeQuery()) {
+                    any.next();
+                    if (!any.getBoolean(1)) {
+                        continue;
+                    }
+                }
                 lock.setInt(1, LOCK_NAMESPACE);
                 lock.setInt(2, partition);
                 try (ResultSet locked = lock.executeQuery()) {

@@ -37,7 +37,8 @@ public final class RelayRunner implements AutoCloseable {
                 if (published == 0) {
                     Thread.sleep(idlePoll);
                 }
-            } catch (RelayException | SQLException e) {
+            } catch (SQLException | RuntimeException e) {
+                // Kafka or the database failing (a KafkaException thrown by send included): back off, never die.
                 failedPasses.increment();
                 consecutiveFailures++;
                 if (!pause(backoff.apply(consecutiveFailures))) {

@@ -42,7 +42,7 @@ class HighWaterMarkTest {
              Connection early = OutboxFixture.dataSource().getConnection()) {
             BatchRelay relay = highWaterMark
                     ? new HighWaterMarkRelay(OutboxFixture.dataSource(), producer, topic, 100, Duration.ofSeconds(10))
-                    : new OutboxRelay(OutboxFixture.dataSource(), producer, topic, OutboxFixture.PARTITIONS, 100, Duration.ofSeconds(10),
+                    : new OutboxRelay(OutboxFixture.dataSource(), producer, topic, OutboxFixture.writer(), 100, Duration.ofSeconds(10),
                     new BatchRelay.Hooks() { });
             late.setAutoCommit(false);
             early.setAutoCommit(false);
@@ -56,7 +56,9 @@ class HighWaterMarkTest {
             relay.publishBatch();
 
             InboxConsumer consumer = new InboxConsumer(OutboxFixture.dataSource(), kafkaConsumer, "late-commit");
-            long deadline = System.nanoTime() + Duration.ofSeconds(3).toNanos();
+            // Wait for the first event (however long the new consumer group takes to join), then 2 s more for a second.
+            OutboxFixture.drain(consumer, 1, Duration.ofSeconds(60));
+            long deadline = System.nanoTime() + Duration.ofSeconds(2).toNanos();
             while (System.nanoTime() < deadline && OutboxFixture.count("SELECT count(*) FROM effects") < 2) {
                 consumer.pollOnce(Duration.ofMillis(200));
             }

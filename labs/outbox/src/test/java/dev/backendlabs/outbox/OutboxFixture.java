@@ -69,7 +69,7 @@ final class OutboxFixture {
 
     /** One partition-owning relay at batch 100 on its own thread: 20 ms idle poll, backoff capped at 1 s. */
     static RelayRunner runner(KafkaProducer<String, String> producer, String topic, String name) throws SQLException {
-        return new RelayRunner(new OutboxRelay(dataSource(), producer, topic, PARTITIONS, 100, Duration.ofSeconds(5), new BatchRelay.Hooks() { }),
+        return new RelayRunner(new OutboxRelay(dataSource(), producer, topic, writer(), 100, Duration.ofSeconds(5), new BatchRelay.Hooks() { }),
                 name, Duration.ofMillis(20), Duration.ofSeconds(1));
     }
 
@@ -95,7 +95,7 @@ final class OutboxFixture {
 
     /** Consecutive effects of one aggregate whose sequence number went down: events applied out of order. */
     static long orderViolations() throws SQLException {
-        return count("SELECT count(*) FROM (SELECT sequence_no, lag(sequence_no) OVER (PARTITION BY aggregate_id ORDER BY applied_at) AS previous"
+        return count("SELECT count(*) FROM (SELECT sequence_no, lag(sequence_no) OVER (PARTITION BY aggregate_id ORDER BY applied_no) AS previous"
                 + " FROM effects) applied WHERE previous IS NOT NULL AND sequence_no < previous");
     }
 

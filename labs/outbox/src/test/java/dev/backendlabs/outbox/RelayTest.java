@@ -41,7 +41,7 @@ class RelayTest {
         try (KafkaProducer<String, String> producer = OutboxFixture.producer(kafka);
              KafkaConsumer<String, String> kafkaConsumer = OutboxFixture.consumer(kafka, topic)) {
             AtomicBoolean crashed = new AtomicBoolean();
-            BatchRelay dying = new OutboxRelay(OutboxFixture.dataSource(), producer, topic, OutboxFixture.PARTITIONS, 100, ACK_TIMEOUT,
+            BatchRelay dying = new OutboxRelay(OutboxFixture.dataSource(), producer, topic, OutboxFixture.writer(), 100, ACK_TIMEOUT,
                     new BatchRelay.Hooks() {
                         @Override
                         public void afterAcks(List<PendingEvent> published) throws SQLException {
@@ -55,7 +55,7 @@ class RelayTest {
             } catch (SQLException expected) {
                 // The crash: Kafka has the batch, the outbox still has it too.
             }
-            BatchRelay restarted = new OutboxRelay(OutboxFixture.dataSource(), producer, topic, OutboxFixture.PARTITIONS, 100, ACK_TIMEOUT,
+            BatchRelay restarted = new OutboxRelay(OutboxFixture.dataSource(), producer, topic, OutboxFixture.writer(), 100, ACK_TIMEOUT,
                     new BatchRelay.Hooks() { });
             while (restarted.publishBatch() > 0) {
                 // drain
@@ -85,7 +85,7 @@ class RelayTest {
                  KafkaConsumer<String, String> kafkaConsumer = OutboxFixture.consumer(kafka, topic)) {
                 List<BatchRelay> workers = new ArrayList<>();
                 for (int i = 0; i < relays; i++) {
-                    workers.add(new OutboxRelay(OutboxFixture.dataSource(), producer, topic, OutboxFixture.PARTITIONS, 100, ACK_TIMEOUT,
+                    workers.add(new OutboxRelay(OutboxFixture.dataSource(), producer, topic, OutboxFixture.writer(), 100, ACK_TIMEOUT,
                             new BatchRelay.Hooks() { }));
                 }
                 runUntilEmpty(workers);
@@ -124,7 +124,9 @@ class RelayTest {
             ExecutorService executor = Executors.newSingleThreadExecutor();
             try {
                 Future<Integer> first = executor.submit(slow::publishBatch);
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
                 while (!stalled.get()) {
+                    assertThat(System.nanoTime()).as("the slow relay reached its stall").isLessThan(deadline);
                     Thread.onSpinWait();
                 }
                 fast.publishBatch();
@@ -160,18 +162,23 @@ class RelayTest {
         }
     }
 
-    /** Runs every relay on its own thread until none of them finds anything to publish. */
+    /** Runs every relay on its own thread until the outbox is empty. */
     static void runUntilEmpty(List<BatchRelay> relays) throws Exception {
         ExecutorService executor = Executors.newFixedThreadPool(relays.size());
         try {
             List<Future<?>> running = new ArrayList<>();
             for (BatchRelay relay : relays) {
                 running.add(executor.submit(() -> {
-                    int idle = 0;
-                    while (idle < 3) {
-                        idle = relay.publishBatch() == 0 ? idle + 1 : 0;
+                    // An empty pass may only mean that other relays hold every partition with rows right now.
+                    while (true) {
+                        if (relay.publishBatch() > 0) {
+                            continue;
+                        }
+                        if (OutboxBacklog.of(OutboxFixture.dataSource()).events() == 0) {
+                            return null;
+                        }
+                        Thread.sleep(1);
                     }
-                    return null;
                 }));
             }
             for (Future<?> future : running) {
