@@ -59,19 +59,10 @@ public final class OutboxRelay extends BatchRelay {
             for (int i = 0; i < partitions; i++) {
                 int partition = (next + i) % partitions;
                 pending.setInt(1, partition);
-                try (ResultSet any = pending.executeQuery()) {
-                    any.next();
-                    if (!any.getBoolean(1)) {
-                        continue;
-                    }
-                }
                 lock.setInt(1, LOCK_NAMESPACE);
                 lock.setInt(2, partition);
-                try (ResultSet locked = lock.executeQuery()) {
-                    locked.next();
-                    if (!locked.getBoolean(1)) {
-                        continue;
-                    }
+                if (!isTrue(pending) || !isTrue(lock)) {
+                    continue;
                 }
                 select.setInt(1, partition);
                 select.setInt(2, limit);
@@ -82,6 +73,14 @@ public final class OutboxRelay extends BatchRelay {
                 }
             }
             return List.of();
+        }
+    }
+
+    /** Runs a query whose single row holds a single boolean. */
+    private static boolean isTrue(PreparedStatement query) throws SQLException {
+        try (ResultSet row = query.executeQuery()) {
+            row.next();
+            return row.getBoolean(1);
         }
     }
 }
