@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.UUID;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
@@ -28,10 +29,13 @@ import static org.awaitility.Awaitility.await;
 @Lab("selftest")
 class KafkaBackendTest {
 
+    /** Topics and groups unique to this run, so that an external broker can run the tests twice. */
+    private static final String RUN = UUID.randomUUID().toString().substring(0, 8);
+
     @Test
     void idempotentProducerAndConsumerGroupRoundTrip(KafkaBackend kafka, LabNamespace namespace) throws Exception {
-        String topic = namespace.topic("round-trip");
-        String group = namespace.consumerGroup("round-trip");
+        String topic = namespace.topic("round-trip-" + RUN);
+        String group = namespace.consumerGroup("round-trip-" + RUN);
         kafka.createTopic(topic, 3);
         Properties producerProperties = kafka.producerProperties();
         assertThat(producerProperties).containsEntry(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
@@ -67,7 +71,7 @@ class KafkaBackendTest {
 
     @Test
     void stopAndStartKeepThePortAndAFailedProducerRecovers(KafkaBackend kafka, LabNamespace namespace) throws Exception {
-        String topic = namespace.topic("outage");
+        String topic = namespace.topic("outage-" + RUN);
         kafka.createTopic(topic, 1);
         String bootstrap = kafka.bootstrapServers();
         Properties properties = kafka.producerProperties();
@@ -96,7 +100,7 @@ class KafkaBackendTest {
         }
 
         List<String> values = new ArrayList<>();
-        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(kafka.consumerProperties(namespace.consumerGroup("outage")))) {
+        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(kafka.consumerProperties(namespace.consumerGroup("outage-" + RUN)))) {
             consumer.subscribe(List.of(topic));
             await().atMost(Duration.ofSeconds(60)).until(() -> {
                 consumer.poll(Duration.ofMillis(200)).forEach(r -> values.add(r.value()));

@@ -50,6 +50,45 @@ class PostgresBackendTest {
     }
 
     @Test
+    void stopTerminatesOpenTransactionsAndStartComesBackOnTheSamePortWithTheData(PostgresBackend postgres, LabNamespace namespace)
+            throws SQLException {
+        int port = postgres.port();
+        try (HikariDataSource pool = postgres.dataSource(namespace, config -> {
+            config.setMaximumPoolSize(2);
+            config.setConnectionTimeout(1_000);
+        })) {
+            try (Connection connection = pool.getConnection(); Statement statement = connection.createStatement()) {
+                statement.execute("DROP TABLE IF EXISTS survives_restart");
+                statement.execute("CREATE TABLE survives_restart (id int)");
+                statement.execute("INSERT INTO survives_restart VALUES (1)");
+            }
+            Connection open = pool.getConnection();
+            open.setAutoCommit(false);
+            try (Statement statement = open.createStatement()) {
+                statement.execute("INSERT INTO survives_restart VALUES (2)");
+            }
+
+            postgres.stop();
+            try {
+                assertThat(postgres.running()).isFalse();
+                assertThatThrownBy(open::commit).as("the transaction open during the stop").isInstanceOf(SQLException.class);
+                assertThatThrownBy(pool::getConnection).as("a new connection while stopped").isInstanceOf(SQLException.class);
+            } finally {
+                open.close();
+                postgres.start();
+            }
+
+            assertThat(postgres.running()).isTrue();
+            assertThat(postgres.port()).isEqualTo(port);
+            try (Connection connection = pool.getConnection(); Statement statement = connection.createStatement();
+                 ResultSet rows = statement.executeQuery("SELECT array_agg(id ORDER BY id)::text FROM survives_restart")) {
+                rows.next();
+                assertThat(rows.getString(1)).as("committed row kept, the terminated transaction's row rolled back").isEqualTo("{1}");
+            }
+        }
+    }
+
+    @Test
     void rejectsDatabaseNamesThatCouldInjectSql(PostgresBackend postgres) {
         assertThatThrownBy(() -> postgres.createDatabaseIfMissing("x; DROP DATABASE postgres"))
                 .isInstanceOf(IllegalArgumentException.class)

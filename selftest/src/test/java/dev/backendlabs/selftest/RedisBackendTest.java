@@ -1,6 +1,8 @@
 package dev.backendlabs.selftest;
 
+import dev.backendlabs.shared.backend.Backends;
 import dev.backendlabs.shared.backend.RedisBackend;
+import dev.backendlabs.shared.backend.RunningServer;
 import dev.backendlabs.shared.junit.Lab;
 import org.junit.jupiter.api.Test;
 import redis.clients.jedis.Jedis;
@@ -13,6 +15,7 @@ import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 @Lab("selftest")
 class RedisBackendTest {
@@ -31,6 +34,23 @@ class RedisBackendTest {
             jedis.del("selftest:eval");
         }
         assertThat(redis.version()).matches("\\d+\\.\\d+\\.\\d+");
+    }
+
+    @Test
+    void aDedicatedRedisIsASecondServerThatCanBeMadeAReplicaOfTheShared(RedisBackend redis) {
+        try (RunningServer<RedisBackend> dedicated = Backends.newRedis(); Jedis replica = dedicated.backend().connect();
+             Jedis primary = redis.connect()) {
+            assertThat(dedicated.backend().port()).isNotEqualTo(redis.port());
+            primary.set("selftest:replicated", "from the primary");
+            replica.replicaof(redis.host(), redis.port());
+            try {
+                await().atMost(Duration.ofSeconds(30)).until(() -> "from the primary".equals(replica.get("selftest:replicated")));
+                assertThatThrownBy(() -> replica.set("selftest:replicated", "x")).hasMessageContaining("READONLY");
+            } finally {
+                replica.replicaofNoOne();
+                primary.del("selftest:replicated");
+            }
+        }
     }
 
     @Test

@@ -2,6 +2,8 @@ package dev.backendlabs.shared.backend;
 
 import java.util.Arrays;
 import java.util.Locale;
+import java.util.Optional;
+import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
 
 /**
@@ -9,7 +11,10 @@ import java.util.stream.Collectors;
  * environment variable {@code LABS_BACKEND}; {@link #AUTO} is the default.
  */
 public enum BackendMode {
-    /** {@link #DOCKER} when a Docker engine answers, otherwise {@link #EMBEDDED}. */
+    /**
+     * {@link #EMBEDDED}, the mode CI verifies on every commit; {@link #DOCKER} only on a platform
+     * where the embedded servers cannot run (no bundled binaries for it) and a Docker engine answers.
+     */
     AUTO,
     /** Testcontainers with pinned official images. */
     DOCKER,
@@ -42,11 +47,12 @@ public enum BackendMode {
     /**
      * Resolves {@link #AUTO} to a concrete mode; the other modes resolve to themselves.
      *
-     * @param dockerAvailable whether a Docker engine answers; asked only for {@link #AUTO}
+     * @param embeddedUnsupported why the embedded servers cannot run on this platform, or empty if they can
+     * @param dockerAvailable     whether a Docker engine answers; asked only when embedded cannot run
      */
-    public BackendMode resolve(java.util.function.BooleanSupplier dockerAvailable) {
-        if (this != AUTO) {
-            return this;
+    public BackendMode resolve(Optional<String> embeddedUnsupported, BooleanSupplier dockerAvailable) {
+        if (this != AUTO || embeddedUnsupported.isEmpty()) {
+            return this == AUTO ? EMBEDDED : this;
         }
         return dockerAvailable.getAsBoolean() ? DOCKER : EMBEDDED;
     }

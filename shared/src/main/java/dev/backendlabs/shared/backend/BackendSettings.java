@@ -44,9 +44,18 @@ public final class BackendSettings {
 
     /** Settings of this JVM: system properties, then environment variables, then defaults. */
     public static BackendSettings fromEnvironment() {
-        return new BackendSettings(variable -> Optional.ofNullable(System.getProperty(propertyName(variable)))
-                .or(() -> Optional.ofNullable(System.getenv(variable)))
+        return layered(System::getProperty, System::getenv);
+    }
+
+    /**
+     * A non-blank system property wins, then a non-blank environment variable, then the default.
+     * A blank property counts as absent: Maven passes {@code -Dlabs.backend=} through to every test
+     * JVM even when nobody set it, and that must not hide {@code LABS_BACKEND}.
+     */
+    static BackendSettings layered(Function<String, String> properties, Function<String, String> environment) {
+        return new BackendSettings(variable -> Optional.ofNullable(properties.apply(propertyName(variable)))
                 .filter(value -> !value.isBlank())
+                .or(() -> Optional.ofNullable(environment.apply(variable)).filter(value -> !value.isBlank()))
                 .orElse(null));
     }
 

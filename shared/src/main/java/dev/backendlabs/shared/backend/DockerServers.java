@@ -1,16 +1,35 @@
 package dev.backendlabs.shared.backend;
 
+import io.github.resilience4j.core.functions.CheckedSupplier;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.testcontainers.containers.GenericContainer;
 import org.testcontainers.kafka.KafkaContainer;
 import org.testcontainers.postgresql.PostgreSQLContainer;
 import org.testcontainers.utility.DockerImageName;
 import redis.clients.jedis.HostAndPort;
+import redis.clients.jedis.Jedis;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.time.Duration;
+import java.util.List;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Starts the servers with the official Testcontainers modules. Kept deliberately thin: the
  * behaviour the labs need comes from the images, not from code here.
+ *
+ * <p>Each container publishes its port on a <em>fixed</em> host port picked before it starts,
+ * instead of Testcontainers' random mapping, because fault control really stops and starts the
+ * container (docker stop / docker start on the same container) and a random mapping would change
+ * on restart, leaving every client with a dead address. The data survives: a stopped container
+ * keeps its file system. Not verified by CI, which has no Docker engine; see the README.
  */
 final class DockerServers {
+
+    private static final Duration RESTART_TIMEOUT = Duration.ofSeconds(60);
 
     private DockerServers() {
     }
@@ -20,66 +39,115 @@ final class DockerServers {
      * the command is replaced so that fsync stays on, as in the embedded mode and production.
      */
     static RunningServer<PostgresBackend> postgres() {
+        int hostPort = FreePorts.pick();
         PostgreSQLContainer container = new PostgreSQLContainer(DockerImageName.parse(DockerImages.POSTGRES))
                 .withDatabaseName("labs")
                 .withUsername("labs")
                 .withPassword("labs");
-        container.setCommand("postgres", "-c", "fsync=on", "-c", "max_connections=300");
-        container.start();
-        PostgresBackend backend = new PostgresBackend(BackendMode.DOCKER, container.getHost(), container.getMappedPort(5432),
-                container.getUsername(), container.getPassword(), container.getDatabaseName());
-        return new RunningServer<>(backend, container::stop);
+        container.setCommand("postgres", "-c", "fsync=on", "-c", "max_connections=300", "-c", "max_prepared_transactions=20");
+        container.setPortBindings(List.of(hostPort + ":5432"));
+        return started(container, () -> {
+            String url = "jdbc:postgresql://" + container.getHost() + ":" + hostPort + "/labs";
+            FaultControl control = new RestartedContainer(container, "postgres", () -> {
+                try (Connection connection = DriverManager.getConnection(url, "labs", "labs")) {
+                    return connection.isValid(2);
+                }
+            });
+            return new PostgresBackend(BackendMode.DOCKER, container.getHost(), hostPort, "labs", "labs", "labs", control);
+        });
     }
 
+    /** Persistence off, as in embedded mode: a restarted Redis comes back empty, like a crashed cache node. */
     static RunningServer<RedisBackend> redis() {
-        GenericContainer<?> container = new GenericContainer<>(DockerImageName.parse(DockerImages.REDIS)).withExposedPorts(6379);
-        container.start();
-        HostAndPort address = new HostAndPort(container.getHost(), container.getMappedPort(6379));
-        RedisBackend backend = new RedisBackend(BackendMode.DOCKER, address, new PausedContainerControl(container));
-        return new RunningServer<>(backend, container::stop);
-    }
-
-    static RunningServer<KafkaBackend> kafka() {
-        KafkaContainer container = new KafkaContainer(DockerImageName.parse(DockerImages.KAFKA));
-        container.start();
-        String version = DockerImageName.parse(DockerImages.KAFKA).getVersionPart();
-        KafkaBackend backend = new KafkaBackend(BackendMode.DOCKER, container.getBootstrapServers(), version,
-                new PausedContainerControl(container));
-        return new RunningServer<>(backend, container::stop);
+        int hostPort = FreePorts.pick();
+        GenericContainer<?> container = new GenericContainer<>(DockerImageName.parse(DockerImages.REDIS))
+                .withExposedPorts(6379)
+                .withCommand("redis-server", "--save", "", "--appendonly", "no");
+        container.setPortBindings(List.of(hostPort + ":6379"));
+        return started(container, () -> {
+            HostAndPort address = new HostAndPort(container.getHost(), hostPort);
+            FaultControl control = new RestartedContainer(container, "redis", () -> {
+                try (Jedis jedis = new Jedis(address)) {
+                    return jedis.ping();
+                }
+            });
+            return new RedisBackend(BackendMode.DOCKER, address, RedisBackend.NO_CREDENTIALS, control);
+        });
     }
 
     /**
-     * An outage in docker mode is a paused container: its mapped port would change if it were
-     * restarted. Clients see timeouts rather than refused connections, then recover on unpause.
+     * The advertised listener is computed from the mapped port when the container starts; with a
+     * fixed host port it stays right across restarts, and the module's start script stays in the
+     * container's file system, so {@code docker start} runs the same broker with the same log.
      */
-    private static final class PausedContainerControl implements ServerControl {
+    static RunningServer<KafkaBackend> kafka() {
+        int hostPort = FreePorts.pick();
+        KafkaContainer container = new KafkaContainer(DockerImageName.parse(DockerImages.KAFKA));
+        container.setPortBindings(List.of(hostPort + ":9092"));
+        return started(container, () -> {
+            String bootstrap = container.getBootstrapServers();
+            FaultControl control = new RestartedContainer(container, "kafka", () -> {
+                Properties properties = new Properties();
+                properties.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+                properties.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 5_000);
+                try (Admin admin = Admin.create(properties)) {
+                    return admin.describeCluster().nodes().get(5, TimeUnit.SECONDS);
+                }
+            });
+            String version = DockerImageName.parse(DockerImages.KAFKA).getVersionPart();
+            return new KafkaBackend(BackendMode.DOCKER, bootstrap, version, control);
+        });
+    }
+
+    /** Starts the container and builds its handle; a container whose handle fails is removed, not left running. */
+    private static <B extends Backend> RunningServer<B> started(GenericContainer<?> container, java.util.function.Supplier<B> handle) {
+        container.start();
+        try {
+            return new RunningServer<>(handle.get(), container::stop);
+        } catch (RuntimeException | Error e) {
+            container.stop();
+            throw e;
+        }
+    }
+
+    /**
+     * An outage in docker mode: {@code docker stop} (SIGTERM, then SIGKILL after 10 s) and
+     * {@code docker start} of the same container, which keeps its fixed host port and its data.
+     * {@link #start()} returns once the server answers a real request again.
+     */
+    private static final class RestartedContainer implements FaultControl {
 
         private final GenericContainer<?> container;
-        private boolean paused;
+        private final String name;
+        private final CheckedSupplier<?> ready;
+        private boolean stopped;
 
-        PausedContainerControl(GenericContainer<?> container) {
+        RestartedContainer(GenericContainer<?> container, String name, CheckedSupplier<?> ready) {
             this.container = container;
+            this.name = name;
+            this.ready = ready;
         }
 
         @Override
         public synchronized void stop() {
-            if (!paused) {
-                container.getDockerClient().pauseContainerCmd(container.getContainerId()).exec();
-                paused = true;
+            if (!stopped) {
+                container.getDockerClient().stopContainerCmd(container.getContainerId()).withTimeout(10).exec();
+                stopped = true;
             }
         }
 
         @Override
         public synchronized void start() {
-            if (paused) {
-                container.getDockerClient().unpauseContainerCmd(container.getContainerId()).exec();
-                paused = false;
+            if (stopped) {
+                container.getDockerClient().startContainerCmd(container.getContainerId()).exec();
+                Restarts.retry(name + " container " + container.getContainerId(), RESTART_TIMEOUT, ready);
+                stopped = false;
             }
         }
 
         @Override
         public synchronized boolean running() {
-            return !paused;
+            return !stopped;
         }
     }
 }

@@ -16,11 +16,10 @@ import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.time.Duration;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 /**
  * A single-node Kafka broker in this JVM, in KRaft combined mode (broker and controller in one
@@ -35,9 +34,9 @@ import java.util.stream.Stream;
  * <p>Single-node settings: the offsets, transaction-state and share-state topics use replication
  * factor 1 and min ISR 1, so consumer groups and idempotent or transactional producers work.
  */
-final class EmbeddedKafkaBroker implements ServerControl {
+final class EmbeddedKafkaBroker implements FaultControl {
 
-    private static final long RESTART_TIMEOUT_MS = 30_000;
+    private static final Duration RESTART_TIMEOUT = Duration.ofSeconds(30);
 
     private final Path logDir;
     private final int brokerPort;
@@ -50,15 +49,19 @@ final class EmbeddedKafkaBroker implements ServerControl {
         this.config = brokerConfig(logDir, brokerPort, controllerPort);
     }
 
+    /** Formats a fresh log directory and starts a broker on newly picked ports; nothing is left behind if that fails. */
     static EmbeddedKafkaBroker launch() {
+        EmbeddedKafkaBroker broker = new EmbeddedKafkaBroker(TempDirectories.create("labs-kafka-"), FreePorts.pick(), FreePorts.pick());
         try {
-            Path logDir = Files.createTempDirectory("labs-kafka-");
-            EmbeddedKafkaBroker broker = new EmbeddedKafkaBroker(logDir, FreePorts.pick(), FreePorts.pick());
             broker.format();
             broker.start();
             return broker;
         } catch (IOException e) {
+            broker.destroy();
             throw new UncheckedIOException(e);
+        } catch (RuntimeException e) {
+            broker.destroy();
+            throw e;
         }
     }
 
@@ -117,50 +120,40 @@ final class EmbeddedKafkaBroker implements ServerControl {
 
     /**
      * Starts the broker on its fixed ports with its existing log directory. A port can stay busy
-     * for a moment after {@link #stop()}, so binding is retried until {@value #RESTART_TIMEOUT_MS} ms.
+     * for a moment after {@link #stop()}, so binding is retried until {@link #RESTART_TIMEOUT}.
      */
     @Override
     public synchronized void start() {
         if (server != null) {
             return;
         }
-        long deadline = System.currentTimeMillis() + RESTART_TIMEOUT_MS;
-        while (true) {
+        server = Restarts.retry("Kafka broker on port " + brokerPort, RESTART_TIMEOUT, () -> {
             KafkaRaftServer candidate = new KafkaRaftServer(KafkaConfig.fromProps(config), Time.SYSTEM);
             try {
                 candidate.startup();
-                server = candidate;
-                break;
+                return candidate;
             } catch (RuntimeException e) {
                 candidate.shutdown();
                 candidate.awaitShutdown();
-                if (System.currentTimeMillis() > deadline) {
-                    throw e;
-                }
-                pause(200);
+                throw e;
             }
-        }
-        awaitBrokerReady(deadline);
+        });
+        awaitBrokerReady();
     }
 
-    private void awaitBrokerReady(long deadline) {
+    /** The broker answers metadata requests once its controller has elected itself and registered the broker. */
+    private void awaitBrokerReady() {
         Properties admin = new Properties();
         admin.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
         admin.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 2_000);
         admin.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 5_000);
         try (Admin client = Admin.create(admin)) {
-            while (true) {
-                try {
-                    if (!client.describeCluster().nodes().get(5, TimeUnit.SECONDS).isEmpty()) {
-                        return;
-                    }
-                } catch (Exception e) {
-                    if (System.currentTimeMillis() > deadline) {
-                        throw new IllegalStateException("Embedded Kafka did not become ready at " + bootstrapServers(), e);
-                    }
+            Restarts.retry("Kafka broker at " + bootstrapServers(), RESTART_TIMEOUT, () -> {
+                if (client.describeCluster().nodes().get(5, TimeUnit.SECONDS).isEmpty()) {
+                    throw new IllegalStateException("the broker has not registered yet");
                 }
-                pause(100);
-            }
+                return null;
+            });
         }
     }
 
@@ -181,21 +174,11 @@ final class EmbeddedKafkaBroker implements ServerControl {
 
     /** Stops the broker and deletes its data; the end of the run. */
     void destroy() {
-        stop();
-        try (Stream<Path> files = Files.walk(logDir)) {
-            files.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
-        } catch (IOException ignored) {
-            // Temporary data; the OS cleans the temp folder if we cannot.
-        }
-        logDir.resolveSibling(logDir.getFileName() + ".properties").toFile().delete();
-    }
-
-    private static void pause(long millis) {
         try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("Interrupted while starting Kafka", e);
+            stop();
+        } finally {
+            TempDirectories.delete(logDir);
+            TempDirectories.delete(logDir.resolveSibling(logDir.getFileName() + ".properties"));
         }
     }
 }

@@ -4,6 +4,7 @@ import redis.embedded.RedisServer;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.time.Duration;
 
 /**
  * A real {@code redis-server} process from the binary bundled in the embedded-redis artifact,
@@ -11,7 +12,10 @@ import java.io.UncheckedIOException;
  * off: the labs never need data to outlive a restart, and a restart that comes back empty is
  * what a cache or rate-limiter node does after a crash.
  */
-final class EmbeddedRedisServer implements ServerControl {
+final class EmbeddedRedisServer implements FaultControl {
+
+    private static final Duration RESTART_TIMEOUT = Duration.ofSeconds(15);
+    private static final int LAUNCH_ATTEMPTS = 3;
 
     private final int port;
     private final RedisServer server;
@@ -27,14 +31,30 @@ final class EmbeddedRedisServer implements ServerControl {
                 .build();
     }
 
+    /**
+     * Starts a server on a freshly picked port. Another process may take the port between the
+     * pick and the bind; a failed first start then tries a new port, since no client knows the
+     * old one yet.
+     */
     static EmbeddedRedisServer launch() {
-        try {
-            EmbeddedRedisServer redis = new EmbeddedRedisServer(FreePorts.pick());
-            redis.start();
-            return redis;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+        RuntimeException last = null;
+        for (int attempt = 0; attempt < LAUNCH_ATTEMPTS; attempt++) {
+            try {
+                EmbeddedRedisServer redis = new EmbeddedRedisServer(FreePorts.pick());
+                try {
+                    redis.server.start();
+                    return redis;
+                } catch (IOException | RuntimeException e) {
+                    redis.stop();
+                    throw e;
+                }
+            } catch (IOException e) {
+                last = new UncheckedIOException(e);
+            } catch (RuntimeException e) {
+                last = e;
+            }
         }
+        throw last;
     }
 
     int port() {
@@ -53,16 +73,16 @@ final class EmbeddedRedisServer implements ServerControl {
         }
     }
 
+    /** Starts again on the same port, retrying while the port of the stopped process is still busy. */
     @Override
     public synchronized void start() {
         if (server.isActive()) {
             return;
         }
-        try {
+        Restarts.retry("redis-server on port " + port, RESTART_TIMEOUT, () -> {
             server.start();
-        } catch (IOException e) {
-            throw new UncheckedIOException("Could not start redis-server on port " + port, e);
-        }
+            return server;
+        });
     }
 
     @Override

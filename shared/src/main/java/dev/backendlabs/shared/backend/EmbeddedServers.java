@@ -1,49 +1,46 @@
 package dev.backendlabs.shared.backend;
 
-import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import redis.clients.jedis.HostAndPort;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
+import java.util.function.Supplier;
 
-/** Starts the embedded servers: zonky PostgreSQL 17, a bundled redis-server, an in-JVM Kafka broker. */
+/**
+ * Starts the embedded servers: zonky PostgreSQL 17, a bundled redis-server, an in-JVM Kafka broker.
+ * If a server starts but its handle cannot be built (the version query fails, say), the server is
+ * stopped before the error propagates, so that a failed run leaves no process behind.
+ */
 final class EmbeddedServers {
-
-    private static final String LOOPBACK = "127.0.0.1";
 
     private EmbeddedServers() {
     }
 
-    /**
-     * zonky starts the postmaster with {@code -F} (fsync off) unless told otherwise; the labs
-     * measure commit costs, so fsync stays on as in production. zonky runs initdb through
-     * {@code unshare -U} when started as root, since PostgreSQL refuses to run as root.
-     */
     static RunningServer<PostgresBackend> postgres() {
-        try {
-            EmbeddedPostgres postgres = EmbeddedPostgres.builder()
-                    .setServerConfig("listen_addresses", LOOPBACK)
-                    .setServerConfig("fsync", "on")
-                    .setServerConfig("max_connections", "300")
-                    .setRegisterShutdownHook(false)
-                    .start();
-            PostgresBackend backend = new PostgresBackend(BackendMode.EMBEDDED, LOOPBACK, postgres.getPort(),
-                    "postgres", "postgres", "postgres");
-            return new RunningServer<>(backend, postgres);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        EmbeddedPostgresServer server = EmbeddedPostgresServer.launch();
+        return handle(server::destroy, () -> new PostgresBackend(BackendMode.EMBEDDED, server.host(), server.port(),
+                "postgres", "postgres", "postgres", server));
     }
 
     static RunningServer<RedisBackend> redis() {
         EmbeddedRedisServer server = EmbeddedRedisServer.launch();
-        RedisBackend backend = new RedisBackend(BackendMode.EMBEDDED, new HostAndPort(LOOPBACK, server.port()), server);
-        return new RunningServer<>(backend, server::stop);
+        return handle(server::stop, () -> new RedisBackend(BackendMode.EMBEDDED, new HostAndPort("127.0.0.1", server.port()),
+                RedisBackend.NO_CREDENTIALS, server));
     }
 
     static RunningServer<KafkaBackend> kafka() {
         EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.launch();
-        KafkaBackend backend = new KafkaBackend(BackendMode.EMBEDDED, broker.bootstrapServers(), broker.version(), broker);
-        return new RunningServer<>(backend, broker::destroy);
+        return handle(broker::destroy, () -> new KafkaBackend(BackendMode.EMBEDDED, broker.bootstrapServers(), broker.version(), broker));
+    }
+
+    private static <B extends Backend> RunningServer<B> handle(Runnable destroy, Supplier<B> handle) {
+        try {
+            return new RunningServer<>(handle.get(), destroy::run);
+        } catch (RuntimeException | Error e) {
+            try {
+                destroy.run();
+            } catch (RuntimeException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
     }
 }

@@ -5,6 +5,7 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.FinalizedVersionRange;
 import org.postgresql.Driver;
 import redis.clients.jedis.HostAndPort;
+import redis.clients.jedis.util.JedisURIHelper;
 
 import java.net.URI;
 import java.util.Properties;
@@ -30,27 +31,37 @@ final class ExternalServers {
             int port = Integer.parseInt(parsed.getProperty("PGPORT"));
             String database = parsed.getProperty("PGDBNAME");
             PostgresBackend backend = new PostgresBackend(BackendMode.EXTERNAL, host, port,
-                    settings.get(BackendSettings.PG_USER), settings.get(BackendSettings.PG_PASSWORD), database);
+                    settings.get(BackendSettings.PG_USER), settings.get(BackendSettings.PG_PASSWORD), database,
+                    FaultControl.unsupported("postgres", BackendMode.EXTERNAL));
             return new RunningServer<>(backend, () -> { });
         } catch (RuntimeException e) {
             throw new BackendStartException("postgres", BackendMode.EXTERNAL, BackendSettings.PG_URL + "=" + url, e);
         }
     }
 
+    /** {@code redis://[[user]:password@]host[:port]}; Jedis parses the URL as it does for its own clients. */
     static RunningServer<RedisBackend> redis(BackendSettings settings) {
         String url = settings.get(BackendSettings.REDIS_URL);
         try {
             URI uri = URI.create(url);
             if (!"redis".equals(uri.getScheme()) || uri.getHost() == null) {
-                throw new IllegalArgumentException("expected redis://host:port");
+                throw new IllegalArgumentException("expected redis://[[user]:password@]host[:port]");
             }
             HostAndPort address = new HostAndPort(uri.getHost(), uri.getPort() == -1 ? 6379 : uri.getPort());
-            RedisBackend backend = new RedisBackend(BackendMode.EXTERNAL, address,
-                    ServerControl.unsupported("redis", BackendMode.EXTERNAL));
+            RedisBackend.Credentials credentials = new RedisBackend.Credentials(JedisURIHelper.getUser(uri), JedisURIHelper.getPassword(uri));
+            RedisBackend backend = new RedisBackend(BackendMode.EXTERNAL, address, credentials,
+                    FaultControl.unsupported("redis", BackendMode.EXTERNAL));
             return new RunningServer<>(backend, () -> { });
         } catch (RuntimeException e) {
-            throw new BackendStartException("redis", BackendMode.EXTERNAL, BackendSettings.REDIS_URL + "=" + url, e);
+            throw new BackendStartException("redis", BackendMode.EXTERNAL, BackendSettings.REDIS_URL + "=" + withoutSecret(url), e);
         }
+    }
+
+    /** The URL as it may be printed: credentials replaced by {@code ***}. */
+    static String withoutSecret(String url) {
+        int at = url.lastIndexOf('@');
+        int scheme = url.indexOf("://");
+        return at > scheme && scheme >= 0 ? url.substring(0, scheme + 3) + "***" + url.substring(at) : url;
     }
 
     /** The broker's own version is not on the wire; its finalized {@code metadata.version} level is. */
@@ -65,7 +76,7 @@ final class ExternalServers {
                     .finalizedFeatures().get("metadata.version");
             String version = metadata == null ? "unknown" : "metadata.version " + metadata.maxVersionLevel();
             KafkaBackend backend = new KafkaBackend(BackendMode.EXTERNAL, bootstrap, version,
-                    ServerControl.unsupported("kafka", BackendMode.EXTERNAL));
+                    FaultControl.unsupported("kafka", BackendMode.EXTERNAL));
             return new RunningServer<>(backend, () -> { });
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

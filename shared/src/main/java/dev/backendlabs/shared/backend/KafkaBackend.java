@@ -20,14 +20,14 @@ import java.util.concurrent.TimeoutException;
  * A running Kafka broker: client properties, topic creation and, where this run owns the broker,
  * {@link #stop()} / {@link #start()} for outage tests. Obtain it from {@link Backends#kafka()}.
  */
-public final class KafkaBackend implements Backend {
+public final class KafkaBackend implements Backend, FaultControl {
 
     private final BackendMode mode;
     private final String bootstrapServers;
     private final String version;
-    private final ServerControl control;
+    private final FaultControl control;
 
-    KafkaBackend(BackendMode mode, String bootstrapServers, String version, ServerControl control) {
+    KafkaBackend(BackendMode mode, String bootstrapServers, String version, FaultControl control) {
         this.mode = mode;
         this.bootstrapServers = bootstrapServers;
         this.version = version;
@@ -121,15 +121,18 @@ public final class KafkaBackend implements Backend {
      *
      * @throws UnsupportedOperationException in external mode, where this run does not own the broker
      */
+    @Override
     public void stop() {
         control.stop();
     }
 
     /** Starts the broker again on the same port with the same data. */
+    @Override
     public void start() {
         control.start();
     }
 
+    @Override
     public boolean running() {
         return control.running();
     }

@@ -13,10 +13,11 @@ import java.util.function.Consumer;
 import java.util.regex.Pattern;
 
 /**
- * A running PostgreSQL server: connection details, a ready HikariCP factory and database
- * isolation. Obtain it from {@link Backends#postgres()}.
+ * A running PostgreSQL server: connection details, a ready HikariCP factory, database isolation
+ * and, where this run owns the server, {@link #stop()} / {@link #start()} for outage tests.
+ * Obtain it from {@link Backends#postgres()}.
  */
-public final class PostgresBackend implements Backend {
+public final class PostgresBackend implements Backend, FaultControl {
 
     private static final Pattern DATABASE_NAME = Pattern.compile("[a-z][a-z0-9_]{0,62}");
 
@@ -27,14 +28,16 @@ public final class PostgresBackend implements Backend {
     private final String password;
     private final String adminDatabase;
     private final String version;
+    private final FaultControl control;
 
-    PostgresBackend(BackendMode mode, String host, int port, String user, String password, String adminDatabase) {
+    PostgresBackend(BackendMode mode, String host, int port, String user, String password, String adminDatabase, FaultControl control) {
         this.mode = mode;
         this.host = host;
         this.port = port;
         this.user = user;
         this.password = password;
         this.adminDatabase = adminDatabase;
+        this.control = control;
         this.version = queryVersion();
     }
 
@@ -129,6 +132,28 @@ public final class PostgresBackend implements Backend {
                 throw new IllegalStateException("Could not create database " + database + " on " + address(), e);
             }
         }
+    }
+
+    /**
+     * Stops the server: open sessions are terminated (their transactions roll back) and new
+     * connections are refused until {@link #start()}.
+     *
+     * @throws UnsupportedOperationException in external mode, where this run does not own the server
+     */
+    @Override
+    public void stop() {
+        control.stop();
+    }
+
+    /** Starts the server again on the same address, with its data. */
+    @Override
+    public void start() {
+        control.start();
+    }
+
+    @Override
+    public boolean running() {
+        return control.running();
     }
 
     private String queryVersion() {

@@ -12,16 +12,24 @@ import java.time.Duration;
  * A running Redis server: its address, Jedis factories and, where this run owns the server,
  * {@link #stop()} / {@link #start()} for outage tests. Obtain it from {@link Backends#redis()}.
  */
-public final class RedisBackend implements Backend {
+public final class RedisBackend implements Backend, FaultControl {
+
+    /** A user and password for Redis ACLs or {@code requirepass}; both null when the server needs none. */
+    record Credentials(String user, String password) {
+    }
+
+    static final Credentials NO_CREDENTIALS = new Credentials(null, null);
 
     private final BackendMode mode;
     private final HostAndPort address;
-    private final ServerControl control;
+    private final Credentials credentials;
+    private final FaultControl control;
     private final String version;
 
-    RedisBackend(BackendMode mode, HostAndPort address, ServerControl control) {
+    RedisBackend(BackendMode mode, HostAndPort address, Credentials credentials, FaultControl control) {
         this.mode = mode;
         this.address = address;
+        this.credentials = credentials;
         this.control = control;
         try (Jedis jedis = connect()) {
             this.version = parseVersion(jedis.info("server"));
@@ -66,7 +74,7 @@ public final class RedisBackend implements Backend {
 
     /** One new connection with a 2 s timeout; the caller closes it. */
     public Jedis connect() {
-        return new Jedis(address, DefaultJedisClientConfig.builder().timeoutMillis(2_000).build());
+        return new Jedis(address, clientConfig(Duration.ofSeconds(2)));
     }
 
     /**
@@ -76,11 +84,18 @@ public final class RedisBackend implements Backend {
      * @param timeout connect and socket timeout of every connection
      */
     public JedisPool newPool(JedisPoolConfig config, Duration timeout) {
+        return new JedisPool(config, address, clientConfig(timeout));
+    }
+
+    /** Timeouts and, where the server needs them, the credentials from its URL. */
+    private DefaultJedisClientConfig clientConfig(Duration timeout) {
         int millis = Math.toIntExact(timeout.toMillis());
-        return new JedisPool(config, address, DefaultJedisClientConfig.builder()
+        return DefaultJedisClientConfig.builder()
                 .connectionTimeoutMillis(millis)
                 .socketTimeoutMillis(millis)
-                .build());
+                .user(credentials.user())
+                .password(credentials.password())
+                .build();
     }
 
     /**
@@ -88,15 +103,18 @@ public final class RedisBackend implements Backend {
      *
      * @throws UnsupportedOperationException in external mode, where this run does not own the server
      */
+    @Override
     public void stop() {
         control.stop();
     }
 
     /** Starts the server again on the same port. */
+    @Override
     public void start() {
         control.start();
     }
 
+    @Override
     public boolean running() {
         return control.running();
     }

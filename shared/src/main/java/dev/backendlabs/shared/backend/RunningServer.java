@@ -1,5 +1,17 @@
 package dev.backendlabs.shared.backend;
 
-/** A started server handle together with what stops it at the end of the run. */
-record RunningServer<B extends Backend>(B backend, AutoCloseable stopper) {
+/**
+ * A started server's handle together with what stops it. Closing it stops the server; stopping
+ * twice is harmless, so a server the caller closed early is simply skipped at the end of the run.
+ */
+public record RunningServer<B extends Backend>(B backend, AutoCloseable stopper) implements AutoCloseable {
+
+    @Override
+    public void close() {
+        try {
+            stopper.close();
+        } catch (Exception e) {
+            throw new IllegalStateException("Could not stop " + backend.name() + " at " + backend.address(), e);
+        }
+    }
 }

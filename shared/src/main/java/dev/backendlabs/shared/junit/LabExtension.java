@@ -2,10 +2,8 @@ package dev.backendlabs.shared.junit;
 
 import dev.backendlabs.shared.Scale;
 import dev.backendlabs.shared.backend.Backends;
-import dev.backendlabs.shared.backend.KafkaBackend;
 import dev.backendlabs.shared.backend.LabNamespace;
-import dev.backendlabs.shared.backend.PostgresBackend;
-import dev.backendlabs.shared.backend.RedisBackend;
+import dev.backendlabs.shared.backend.ServerKind;
 import dev.backendlabs.shared.report.Environment;
 import dev.backendlabs.shared.report.LabReport;
 import dev.backendlabs.shared.report.ReportWriter;
@@ -15,6 +13,7 @@ import org.junit.jupiter.api.extension.ParameterContext;
 import org.junit.jupiter.api.extension.ParameterResolver;
 import org.junit.platform.commons.support.AnnotationSupport;
 
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -27,25 +26,20 @@ import java.util.Set;
 public final class LabExtension implements ParameterResolver {
 
     private static final ExtensionContext.Namespace STORE = ExtensionContext.Namespace.create(LabExtension.class);
-    private static final Set<Class<?>> SUPPORTED = Set.of(PostgresBackend.class, RedisBackend.class, KafkaBackend.class,
-            LabNamespace.class, LabReport.class, Scale.class);
+    private static final Set<Class<?>> SUPPORTED = Set.of(LabNamespace.class, LabReport.class, Scale.class);
 
     @Override
     public boolean supportsParameter(ParameterContext parameter, ExtensionContext context) {
-        return SUPPORTED.contains(parameter.getParameter().getType());
+        Class<?> type = parameter.getParameter().getType();
+        return SUPPORTED.contains(type) || Backends.kindOf(type).isPresent();
     }
 
     @Override
     public Object resolveParameter(ParameterContext parameter, ExtensionContext context) {
         Class<?> type = parameter.getParameter().getType();
-        if (type == PostgresBackend.class) {
-            return Backends.postgres();
-        }
-        if (type == RedisBackend.class) {
-            return Backends.redis();
-        }
-        if (type == KafkaBackend.class) {
-            return Backends.kafka();
+        Optional<ServerKind<?>> server = Backends.kindOf(type);
+        if (server.isPresent()) {
+            return Backends.get(server.get());
         }
         if (type == Scale.class) {
             return Scale.current();

@@ -7,8 +7,11 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
+import java.util.concurrent.CompletionService;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorCompletionService;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -24,7 +27,9 @@ import java.util.concurrent.atomic.LongAdder;
  * when the count bound is reached first. All workers start together on a latch, so the ramp-up
  * of thread creation is not measured. An operation that throws is counted as an error by
  * exception class and the run goes on: a load test that stops at the first error hides the
- * error rate, which is often the point of the lab.
+ * error rate, which is often the point of the lab. An {@link Error} — a failed assertion inside
+ * the operation — is different: it ends the run at once (the other workers are interrupted) and
+ * is rethrown as it is, so a test fails with its own message instead of a count.
  */
 public final class LoadRunner {
 
@@ -105,16 +110,17 @@ public final class LoadRunner {
         Map<String, LongAdder> errorsByType = new ConcurrentHashMap<>();
         CountDownLatch start = new CountDownLatch(1);
         long[] deadline = new long[2];
+        AtomicReference<Error> fatal = new AtomicReference<>();
 
         try (ExecutorService executor = virtualThreads
                 ? Executors.newVirtualThreadPerTaskExecutor()
                 : Executors.newFixedThreadPool(workers)) {
-            Future<?>[] running = new Future<?>[workers];
+            CompletionService<Void> running = new ExecutorCompletionService<>(executor);
             for (int w = 0; w < workers; w++) {
                 int worker = w;
-                running[w] = executor.submit(() -> {
+                running.submit(() -> {
                     start.await();
-                    while (true) {
+                    while (fatal.get() == null) {
                         long sequence = tickets.getAndIncrement();
                         long now = System.nanoTime();
                         boolean counted = sequence >= operations && (minimumDuration == null || now - deadline[1] >= 0);
@@ -129,21 +135,29 @@ public final class LoadRunner {
                         } catch (Exception e) {
                             errors.increment();
                             errorsByType.computeIfAbsent(e.getClass().getName(), k -> new LongAdder()).increment();
+                        } catch (Error e) {
+                            fatal.compareAndSet(null, e);
                         } finally {
                             latency.recordSince(begin);
                         }
                     }
+                    return null;
                 });
             }
             long begin = System.nanoTime();
             deadline[0] = duration == null ? 0 : begin + duration.toNanos();
             deadline[1] = minimumDuration == null ? 0 : begin + minimumDuration.toNanos();
             start.countDown();
-            for (Future<?> future : running) {
+            for (int finished = 0; finished < workers; finished++) {
                 try {
-                    future.get();
-                } catch (java.util.concurrent.ExecutionException e) {
+                    running.take().get();
+                } catch (ExecutionException e) {
+                    executor.shutdownNow();
                     throw new IllegalStateException("A load worker failed", e.getCause());
+                }
+                if (fatal.get() != null) {
+                    executor.shutdownNow();
+                    throw fatal.get();
                 }
             }
             Duration elapsed = Duration.ofNanos(System.nanoTime() - begin);

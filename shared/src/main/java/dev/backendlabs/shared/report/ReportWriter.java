@@ -58,7 +58,7 @@ public final class ReportWriter {
         Map<String, Object> root = new LinkedHashMap<>();
         root.put("lab", report.lab());
         root.put("scale", report.scale().label());
-        root.put("environment", environment);
+        root.put("environment", environment.toJson());
         root.put("metrics", report.metrics());
         List<Map<String, Object>> tables = new ArrayList<>();
         for (ReportTable table : report.tables()) {

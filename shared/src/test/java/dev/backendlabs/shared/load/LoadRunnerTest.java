@@ -66,6 +66,18 @@ class LoadRunnerTest {
     }
 
     @Test
+    void aFailedAssertionInsideAnOperationEndsTheRunAtOnceAndIsRethrownAsItIs() {
+        long start = System.nanoTime();
+        assertThatThrownBy(() -> LoadRunner.workers(4).virtualThreads(true).duration(Duration.ofSeconds(60)).run((worker, sequence) -> {
+            if (sequence == 20) {
+                throw new AssertionError("the property under load broke at operation 20");
+            }
+            Thread.sleep(1);
+        })).isInstanceOf(AssertionError.class).hasMessage("the property under load broke at operation 20");
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).as("time until the run gave up").isLessThan(Duration.ofSeconds(10));
+    }
+
+    @Test
     void refusesAnUnboundedRunAndNonsenseBounds() {
         assertThatThrownBy(() -> LoadRunner.workers(1).run((w, s) -> { }))
                 .isInstanceOf(IllegalStateException.class).hasMessageContaining("Bound the run");
