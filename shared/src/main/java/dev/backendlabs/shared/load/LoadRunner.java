@@ -1,9 +1,6 @@
 package dev.backendlabs.shared.load;
 
 import java.time.Duration;
-import java.util.Map;
-import java.util.TreeMap;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -12,7 +9,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorCompletionService;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Drives an operation from N concurrent workers until a total operation count or a duration is
@@ -44,6 +40,7 @@ public final class LoadRunner {
     private Duration duration;
     private Duration minimumDuration;
     private boolean virtualThreads;
+    private Duration thinkTime = Duration.ZERO;
 
     private LoadRunner(int workers) {
         if (workers < 1) {
@@ -52,8 +49,18 @@ public final class LoadRunner {
         this.workers = workers;
     }
 
+    /** A closed loop: {@code workers} clients, each sending its next request when the previous one returned. */
     public static LoadRunner workers(int workers) {
         return new LoadRunner(workers);
+    }
+
+    /**
+     * An open loop: requests arrive at {@code perSecond} whatever happens to earlier ones, the way
+     * independent users arrive. Use it to model users; use {@link #workers(int)} only for "as fast
+     * as it goes" throughput.
+     */
+    public static OpenLoopRunner atRate(double perSecond) {
+        return new OpenLoopRunner(perSecond);
     }
 
     /** Stops after this many operations in total. */
@@ -87,6 +94,19 @@ public final class LoadRunner {
     }
 
     /**
+     * A pause after each operation, not part of its latency: a closed-loop client that thinks
+     * between requests. With one worker, {@code thinkTime} paces it to a rate, which shows what a
+     * closed loop hides: while the server stalls, it simply sends nothing.
+     */
+    public LoadRunner thinkTime(Duration pause) {
+        if (pause.isNegative()) {
+            throw new IllegalArgumentException("think time must be >= 0, got " + pause);
+        }
+        this.thinkTime = pause;
+        return this;
+    }
+
+    /**
      * Runs workers on virtual threads instead of platform threads: for workers that mostly wait
      * (thousands of simulated clients), not for CPU-bound ones.
      */
@@ -106,8 +126,7 @@ public final class LoadRunner {
         }
         LatencyRecorder latency = new LatencyRecorder();
         AtomicLong tickets = new AtomicLong();
-        LongAdder errors = new LongAdder();
-        Map<String, LongAdder> errorsByType = new ConcurrentHashMap<>();
+        ErrorTally errors = new ErrorTally();
         CountDownLatch start = new CountDownLatch(1);
         long[] deadline = new long[2];
         AtomicReference<Error> fatal = new AtomicReference<>();
@@ -133,12 +152,14 @@ public final class LoadRunner {
                         } catch (InterruptedException e) {
                             throw e;
                         } catch (Exception e) {
-                            errors.increment();
-                            errorsByType.computeIfAbsent(e.getClass().getName(), k -> new LongAdder()).increment();
+                            errors.add(e);
                         } catch (Error e) {
                             fatal.compareAndSet(null, e);
                         } finally {
                             latency.recordSince(begin);
+                        }
+                        if (!thinkTime.isZero()) {
+                            Thread.sleep(thinkTime);
                         }
                     }
                     return null;
@@ -161,10 +182,8 @@ public final class LoadRunner {
                 }
             }
             Duration elapsed = Duration.ofNanos(System.nanoTime() - begin);
-            Map<String, Long> byType = new TreeMap<>();
-            errorsByType.forEach((type, count) -> byType.put(type, count.sum()));
             LatencySummary summary = latency.summary();
-            return new LoadResult(summary.count(), errors.sum(), byType, elapsed, summary);
+            return new LoadResult(summary.count(), errors.total(), errors.byType(), elapsed, summary);
         }
     }
 }
