@@ -16,6 +16,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
  * Starts the servers with the official Testcontainers modules. Kept deliberately thin: the
@@ -54,7 +56,7 @@ final class DockerServers {
                 }
             });
             return new PostgresBackend(BackendMode.DOCKER, container.getHost(), hostPort, "labs", "labs", "labs", control);
-        });
+        }, PostgresBackend::closePools);
     }
 
     /** Persistence off, as in embedded mode: a restarted Redis comes back empty, like a crashed cache node. */
@@ -72,7 +74,7 @@ final class DockerServers {
                 }
             });
             return new RedisBackend(BackendMode.DOCKER, address, RedisBackend.NO_CREDENTIALS, control);
-        });
+        }, backend -> { });
     }
 
     /**
@@ -96,14 +98,22 @@ final class DockerServers {
             });
             String version = DockerImageName.parse(DockerImages.KAFKA).getVersionPart();
             return new KafkaBackend(BackendMode.DOCKER, bootstrap, version, control);
-        });
+        }, backend -> { });
     }
 
-    /** Starts the container and builds its handle; a container whose handle fails is removed, not left running. */
-    private static <B extends Backend> RunningServer<B> started(GenericContainer<?> container, java.util.function.Supplier<B> handle) {
+    /**
+     * Starts the container and builds its handle; a container whose handle fails is removed, not
+     * left running. At the end, {@code beforeStop} releases what the handle holds (pools), then the
+     * container goes.
+     */
+    private static <B extends Backend> RunningServer<B> started(GenericContainer<?> container, Supplier<B> handle, Consumer<B> beforeStop) {
         container.start();
         try {
-            return new RunningServer<>(handle.get(), container::stop);
+            B backend = handle.get();
+            return new RunningServer<>(backend, () -> {
+                beforeStop.accept(backend);
+                container.stop();
+            });
         } catch (RuntimeException | Error e) {
             container.stop();
             throw e;

@@ -2,6 +2,7 @@ package dev.backendlabs.shared.backend;
 
 import redis.clients.jedis.HostAndPort;
 
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
@@ -17,23 +18,26 @@ final class EmbeddedServers {
     static RunningServer<PostgresBackend> postgres() {
         EmbeddedPostgresServer server = EmbeddedPostgresServer.launch();
         return handle(server::destroy, () -> new PostgresBackend(BackendMode.EMBEDDED, server.host(), server.port(),
-                "postgres", "postgres", "postgres", server));
+                "postgres", "postgres", "postgres", server), PostgresBackend::closePools);
     }
 
     static RunningServer<RedisBackend> redis() {
         EmbeddedRedisServer server = EmbeddedRedisServer.launch();
         return handle(server::stop, () -> new RedisBackend(BackendMode.EMBEDDED, new HostAndPort("127.0.0.1", server.port()),
-                RedisBackend.NO_CREDENTIALS, server));
+                RedisBackend.NO_CREDENTIALS, server), backend -> { });
     }
 
     static RunningServer<KafkaBackend> kafka() {
         EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.launch();
-        return handle(broker::destroy, () -> new KafkaBackend(BackendMode.EMBEDDED, broker.bootstrapServers(), broker.version(), broker));
+        return handle(broker::destroy, () -> new KafkaBackend(BackendMode.EMBEDDED, broker.bootstrapServers(), broker.version(), broker),
+                backend -> { });
     }
 
-    private static <B extends Backend> RunningServer<B> handle(Runnable destroy, Supplier<B> handle) {
+    /** The handle of a started server; at the end {@code beforeStop} releases what the handle holds, then the server goes. */
+    private static <B extends Backend> RunningServer<B> handle(Runnable destroy, Supplier<B> handle, Consumer<B> beforeStop) {
+        B backend;
         try {
-            return new RunningServer<>(handle.get(), destroy::run);
+            backend = handle.get();
         } catch (RuntimeException | Error e) {
             try {
                 destroy.run();
@@ -42,5 +46,9 @@ final class EmbeddedServers {
             }
             throw e;
         }
+        return new RunningServer<>(backend, () -> {
+            beforeStop.accept(backend);
+            destroy.run();
+        });
     }
 }

@@ -33,7 +33,7 @@ final class ExternalServers {
             PostgresBackend backend = new PostgresBackend(BackendMode.EXTERNAL, host, port,
                     settings.get(BackendSettings.PG_USER), settings.get(BackendSettings.PG_PASSWORD), database,
                     FaultControl.unsupported("postgres", BackendMode.EXTERNAL));
-            return new RunningServer<>(backend, () -> { });
+            return new RunningServer<>(backend, backend::closePools);
         } catch (RuntimeException e) {
             throw new BackendStartException("postgres", BackendMode.EXTERNAL, BackendSettings.PG_URL + "=" + url, e);
         }

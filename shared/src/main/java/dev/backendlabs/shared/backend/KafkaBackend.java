@@ -5,6 +5,8 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -15,6 +17,7 @@ import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
 
 /**
  * A running Kafka broker: client properties, topic creation and, where this run owns the broker,
@@ -98,6 +101,20 @@ public final class KafkaBackend implements Backend, FaultControl {
         properties.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         properties.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         return properties;
+    }
+
+    /** A new producer of String keys and values with {@link #producerProperties()} adjusted by {@code customizer}; the caller closes it. */
+    public KafkaProducer<String, String> newProducer(Consumer<Properties> customizer) {
+        Properties properties = producerProperties();
+        customizer.accept(properties);
+        return new KafkaProducer<>(properties);
+    }
+
+    /** A new consumer in {@code group}, subscribed to {@code topic}, reading from the earliest offset; the caller closes it. */
+    public KafkaConsumer<String, String> newConsumer(String group, String topic) {
+        KafkaConsumer<String, String> consumer = new KafkaConsumer<>(consumerProperties(group));
+        consumer.subscribe(List.of(topic));
+        return consumer;
     }
 
     /** Creates a topic with replication factor 1 unless it exists, and waits until it does. */

@@ -8,7 +8,9 @@ import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 import java.util.regex.Pattern;
 
@@ -19,6 +21,7 @@ import java.util.regex.Pattern;
  */
 public final class PostgresBackend implements Backend, FaultControl {
 
+    static final int SHARED_POOL_SIZE = 16;
     private static final Pattern DATABASE_NAME = Pattern.compile("[a-z][a-z0-9_]{0,62}");
 
     private final BackendMode mode;
@@ -29,6 +32,7 @@ public final class PostgresBackend implements Backend, FaultControl {
     private final String adminDatabase;
     private final String version;
     private final FaultControl control;
+    private final Map<LabNamespace, HikariDataSource> pools = new ConcurrentHashMap<>();
 
     PostgresBackend(BackendMode mode, String host, int port, String user, String password, String adminDatabase, FaultControl control) {
         this.mode = mode;
@@ -88,6 +92,22 @@ public final class PostgresBackend implements Backend, FaultControl {
         properties.setProperty("password", password);
         properties.setProperty("connectTimeout", "5");
         return DriverManager.getConnection(jdbcUrl(database), properties);
+    }
+
+    /**
+     * The lab's shared HikariCP pool on its own database (created if missing): one per namespace
+     * and server, made on first use, closed when the server stops. Up to {@value #SHARED_POOL_SIZE}
+     * connections and a 5 s connection timeout; a test that needs its own sizing, or that measures
+     * the pool itself, makes its own with {@link #dataSource(LabNamespace, Consumer)}.
+     */
+    public HikariDataSource pool(LabNamespace namespace) {
+        return pools.computeIfAbsent(namespace, ns -> dataSource(ns, config -> config.setMaximumPoolSize(SHARED_POOL_SIZE)));
+    }
+
+    /** Closes the shared pools; the server's stopper calls it before the server goes away. */
+    void closePools() {
+        pools.values().forEach(HikariDataSource::close);
+        pools.clear();
     }
 
     /**

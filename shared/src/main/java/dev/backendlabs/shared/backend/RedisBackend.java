@@ -77,6 +77,23 @@ public final class RedisBackend implements Backend, FaultControl {
         return new Jedis(address, clientConfig(Duration.ofSeconds(2)));
     }
 
+    /** Where clients connect, for Jedis constructors that take one. */
+    public HostAndPort hostAndPort() {
+        return address;
+    }
+
+    /**
+     * A new pool of at most {@code maxConnections} connections, all of them allowed to stay idle,
+     * whose borrow, connect and read each wait at most {@code timeout}. The caller owns and closes it.
+     */
+    public JedisPool newPool(int maxConnections, Duration timeout) {
+        JedisPoolConfig config = new JedisPoolConfig();
+        config.setMaxTotal(maxConnections);
+        config.setMaxIdle(maxConnections);
+        config.setMaxWait(timeout);
+        return newPool(config, timeout);
+    }
+
     /**
      * A new pool; the caller owns and closes it.
      *
