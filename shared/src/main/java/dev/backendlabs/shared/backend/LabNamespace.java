@@ -1,5 +1,6 @@
 package dev.backendlabs.shared.backend;
 
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Pattern;
 
 /**
@@ -13,11 +14,44 @@ public record LabNamespace(String lab) {
 
     private static final Pattern LAB_NAME = Pattern.compile("[a-z][a-z0-9-]{0,40}");
     private static final Pattern PART = Pattern.compile("[A-Za-z0-9._{}-]+");
+    /** The system property the labs' parent pom sets to the module's lab name in every test JVM. */
+    public static final String LAB_PROPERTY = "labs.lab";
+    private static final AtomicReference<String> CLAIMED = new AtomicReference<>();
 
     public LabNamespace {
         if (lab == null || !LAB_NAME.matcher(lab).matches()) {
             throw new IllegalArgumentException("Invalid lab name '" + lab + "': use lower-case letters, digits and '-', starting with a letter");
         }
+    }
+
+    /**
+     * The lab of this JVM, from {@code -Dlabs.lab}, which the labs' parent pom sets to the module's
+     * lab name.
+     *
+     * @throws IllegalStateException if the property is missing, or if this JVM already runs another lab
+     */
+    public static LabNamespace current() {
+        String lab = System.getProperty(LAB_PROPERTY);
+        if (lab == null || lab.isBlank()) {
+            throw new IllegalStateException("No lab name for this JVM: run the tests through the lab's module (labs/pom.xml sets -D"
+                    + LAB_PROPERTY + ") or name the lab with @Lab(\"<lab>\")");
+        }
+        return claim(lab);
+    }
+
+    /**
+     * The namespace of {@code lab}, which becomes this JVM's lab. One JVM tests one lab: servers,
+     * reports and namespaces are per JVM, so a second lab name is a mistake (a test class copied
+     * from another lab), and it fails loudly instead of writing into the other lab's database.
+     */
+    public static LabNamespace claim(String lab) {
+        LabNamespace namespace = new LabNamespace(lab);
+        String first = CLAIMED.compareAndExchange(null, lab);
+        if (first != null && !first.equals(lab)) {
+            throw new IllegalStateException("This JVM already runs lab '" + first + "'; a test of lab '" + lab
+                    + "' must run in that lab's own module");
+        }
+        return namespace;
     }
 
     /** The lab's PostgreSQL database name. */

@@ -7,6 +7,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.regex.Pattern;
 
 /**
@@ -25,6 +27,9 @@ public final class LabReport {
     private final Map<String, Metric> metrics = new LinkedHashMap<>();
     private final List<ReportTable> tables = new ArrayList<>();
     private final Map<String, Chart<?, ?>> charts = new LinkedHashMap<>();
+    private final Map<String, ChartSpec> declared = new LinkedHashMap<>();
+    private final Map<String, TestOutcome> tests = new LinkedHashMap<>();
+    private final Set<String> expectedTests = new TreeSet<>();
 
     public LabReport(String lab, Scale scale) {
         this.lab = lab;
@@ -54,11 +59,67 @@ public final class LabReport {
      * {@code results.json}. Build it with {@link Charts} so every lab's charts look alike.
      */
     public synchronized LabReport chart(String fileName, Chart<?, ?> chart) {
-        if (!CHART_FILE.matcher(fileName).matches()) {
-            throw new IllegalArgumentException("Chart files are lower-case-with-dashes.png, got '" + fileName + "'");
+        checkChartFile(fileName);
+        if (declared.containsKey(fileName)) {
+            throw new IllegalStateException("Chart " + fileName + " is declared for series; add series to it instead");
         }
         charts.put(fileName, chart);
         return this;
+    }
+
+    private static void checkChartFile(String fileName) {
+        if (!CHART_FILE.matcher(fileName).matches()) {
+            throw new IllegalArgumentException("Chart files are lower-case-with-dashes.png, got '" + fileName + "'");
+        }
+    }
+
+    /**
+     * Declares a line chart saved as {@code fileName}, or returns the one already declared with
+     * the same title and axes, so that several tests can each add their series to it.
+     */
+    public ChartSpec line(String fileName, String title, String xAxis, String yAxis) {
+        return declare(ChartSpec.Kind.LINE, fileName, title, xAxis, yAxis);
+    }
+
+    /** Declares a bar chart of named categories, as {@link #line} does for lines. */
+    public ChartSpec bars(String fileName, String title, String xAxis, String yAxis) {
+        return declare(ChartSpec.Kind.BARS, fileName, title, xAxis, yAxis);
+    }
+
+    private synchronized ChartSpec declare(ChartSpec.Kind kind, String fileName, String title, String xAxis, String yAxis) {
+        checkChartFile(fileName);
+        ChartSpec spec = declared.get(fileName);
+        if (spec == null) {
+            if (charts.containsKey(fileName)) {
+                throw new IllegalStateException("Chart " + fileName + " was already added as a finished chart");
+            }
+            spec = new ChartSpec(kind, title, xAxis, yAxis);
+            declared.put(fileName, spec);
+        } else if (!spec.sameDeclaration(kind, title, Charts.withUnit(xAxis), Charts.withUnit(yAxis))) {
+            throw new IllegalStateException("Chart " + fileName + " is declared twice with different titles or axes");
+        }
+        return spec;
+    }
+
+    /** Records how one test of the lab ended; the report says which ran and whether the run was complete. */
+    public synchronized void testOutcome(String test, TestOutcome outcome) {
+        tests.put(test, outcome);
+    }
+
+    public synchronized Map<String, TestOutcome> tests() {
+        return new LinkedHashMap<>(tests);
+    }
+
+    /** Names every test the lab has ({@code Class.method}), so that a run of only some of them is marked partial. */
+    public synchronized void expectTests(Set<String> names) {
+        expectedTests.addAll(names);
+    }
+
+    /** The lab's tests that did not run in this run: empty for a complete run. */
+    public synchronized Set<String> missingTests() {
+        Set<String> missing = new TreeSet<>(expectedTests);
+        missing.removeAll(tests.keySet());
+        return missing;
     }
 
     public String lab() {
@@ -77,11 +138,19 @@ public final class LabReport {
         return List.copyOf(tables);
     }
 
+    /** Every chart to write: finished ones as added, declared ones drawn now with their series (empty ones left out). */
     public synchronized Map<String, Chart<?, ?>> charts() {
-        return new LinkedHashMap<>(charts);
+        Map<String, Chart<?, ?>> all = new LinkedHashMap<>(charts);
+        declared.forEach((file, spec) -> {
+            if (!spec.isEmpty()) {
+                all.put(file, spec.draw());
+            }
+        });
+        return all;
     }
 
     public synchronized boolean isEmpty() {
-        return metrics.isEmpty() && tables.isEmpty() && charts.isEmpty();
+        return metrics.isEmpty() && tables.isEmpty() && charts.isEmpty() && declared.values().stream().allMatch(ChartSpec::isEmpty)
+                && tests.isEmpty();
     }
 }

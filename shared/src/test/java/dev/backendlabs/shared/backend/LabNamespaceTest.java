@@ -19,6 +19,16 @@ class LabNamespaceTest {
     }
 
     @Test
+    void oneJvmRunsOneLabAndASecondLabNameFailsLoudly() {
+        String mine = LabNamespace.claim("shared").lab();
+        assertThat(LabNamespace.claim(mine).lab()).isEqualTo("shared");
+        assertThatThrownBy(() -> LabNamespace.claim("rate-limiter"))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("already runs lab 'shared'")
+                .hasMessageContaining("'rate-limiter'");
+    }
+
+    @Test
     void rejectsLabNamesThatCannotNameADatabase() {
         for (String bad : new String[] {null, "", "Rate", "1lab", "lab name", "lab;drop"}) {
             assertThatThrownBy(() -> new LabNamespace(bad)).isInstanceOf(IllegalArgumentException.class)

@@ -80,6 +80,61 @@ class ReportWriterTest {
     }
 
     @Test
+    void writingAgainReplacesTheWholeFolderSoChartsNoLongerDrawnDisappear(@TempDir Path parent) throws IOException {
+        Path directory = parent.resolve("lab-report");
+        ReportWriter.write(sampleReport(), environment, directory, quiet());
+        assertThat(directory.resolve("latency-by-depth.png")).exists();
+
+        LabReport withoutChart = new LabReport("demo-lab", Scale.QUICK);
+        withoutChart.metric("over_admissions", 0, "requests", "Again.");
+        ReportWriter.write(withoutChart, environment, directory, quiet());
+
+        assertThat(directory.resolve("latency-by-depth.png")).doesNotExist();
+        assertThat(directory.resolve("results.json")).exists();
+        try (var left = Files.list(parent)) {
+            assertThat(left).as("no staging or retired folders left behind").containsExactly(directory);
+        }
+    }
+
+    @Test
+    void resultsJsonSaysWhichTestsRanHowTheyEndedAndWhetherTheRunWasComplete(@TempDir Path directory) throws IOException {
+        LabReport report = new LabReport("demo-lab", Scale.QUICK);
+        report.expectTests(java.util.Set.of("ClaimTest.holds", "ClaimTest.breaks", "ExperimentTest.measures"));
+        report.testOutcome("ClaimTest.holds", TestOutcome.PASSED);
+        report.testOutcome("ClaimTest.breaks", TestOutcome.FAILED);
+
+        ReportWriter.write(report, environment, directory, quiet());
+
+        JsonNode json = new ObjectMapper().readTree(directory.resolve("results.json").toFile());
+        assertThat(json.path("tests").path("ClaimTest.holds").asText()).isEqualTo("passed");
+        assertThat(json.path("tests").path("ClaimTest.breaks").asText()).isEqualTo("failed");
+        assertThat(json.path("complete").asBoolean()).isFalse();
+        assertThat(json.path("missing_tests").get(0).asText()).isEqualTo("ExperimentTest.measures");
+        assertThat(Files.readString(directory.resolve("report.md"))).contains("partial run: 1 of the lab's tests did not run");
+    }
+
+    @Test
+    void seriesAddedFromDifferentTestsAreDrawnIntoTheChartTheyDeclared(@TempDir Path directory) throws IOException {
+        LabReport report = new LabReport("demo-lab", Scale.QUICK);
+        report.line("admitted.png", "Admitted over time", "time (ms)", "admitted (requests)").series("bucket", new double[] {0, 1},
+                new double[] {0, 100});
+        report.line("admitted.png", "Admitted over time", "time (ms)", "admitted (requests)").series("window", new double[] {0, 1},
+                new double[] {0, 200});
+        report.bars("rates.png", "Rates", "variant (name)", "rate (ops/s)").series("ops", List.of("a", "b"), List.of(1.0, 2.0));
+
+        assertThatThrownBy(() -> report.line("admitted.png", "Another title", "time (ms)", "admitted (requests)"))
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining("declared twice");
+        assertThatThrownBy(() -> report.bars("rates.png", "Rates", "variant (name)", "rate (ops/s)").series("x", new double[] {1},
+                new double[] {1})).isInstanceOf(IllegalArgumentException.class);
+        ReportWriter.write(report, environment, directory, quiet());
+
+        XYChart drawn = (XYChart) report.charts().get("admitted.png");
+        assertThat(drawn.getSeriesMap()).containsOnlyKeys("bucket", "window");
+        assertThat(directory.resolve("admitted.png")).exists();
+        assertThat(directory.resolve("rates.png")).exists();
+    }
+
+    @Test
     void rejectsMetricNamesThatAreNotSnakeCase() {
         LabReport report = new LabReport("demo-lab", Scale.QUICK);
         for (String bad : List.of("OverAdmissions", "over-admissions", "_x", "x__y", "")) {
@@ -95,6 +150,10 @@ class ReportWriterTest {
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("unit");
         assertThatThrownBy(() -> ReportTable.of("t", "a", "b").row(1))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("2 columns");
+    }
+
+    private static PrintStream quiet() {
+        return new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8);
     }
 
     private static LabReport sampleReport() {
