@@ -52,7 +52,8 @@ class ClientHelpersTest {
         try (JedisPool pool = redis.newPool(1, Duration.ofMillis(200)); Jedis held = pool.getResource()) {
             long start = System.nanoTime();
             assertThatThrownBy(pool::getResource).as("a second connection from a pool of one");
-            assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThanOrEqualTo(Duration.ofMillis(190)).isLessThan(Duration.ofSeconds(2));
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThanOrEqualTo(Duration.ofMillis(190))
+                    .isLessThan(Duration.ofSeconds(2));
             assertThat(held.ping()).isEqualTo("PONG");
         }
         assertThat(redis.hostAndPort().getPort()).isEqualTo(redis.port());

@@ -100,7 +100,8 @@ class KafkaBackendTest {
         }
 
         List<String> values = new ArrayList<>();
-        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(kafka.consumerProperties(namespace.consumerGroup("outage-" + RUN)))) {
+        String group = namespace.consumerGroup("outage-" + RUN);
+        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(kafka.consumerProperties(group))) {
             consumer.subscribe(List.of(topic));
             await().atMost(Duration.ofSeconds(60)).until(() -> {
                 consumer.poll(Duration.ofMillis(200)).forEach(r -> values.add(r.value()));

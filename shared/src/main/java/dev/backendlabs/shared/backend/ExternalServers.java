@@ -48,7 +48,8 @@ final class ExternalServers {
                 throw new IllegalArgumentException("expected redis://[[user]:password@]host[:port]");
             }
             HostAndPort address = new HostAndPort(uri.getHost(), uri.getPort() == -1 ? 6379 : uri.getPort());
-            RedisBackend.Credentials credentials = new RedisBackend.Credentials(JedisURIHelper.getUser(uri), JedisURIHelper.getPassword(uri));
+            RedisBackend.Credentials credentials =
+                    new RedisBackend.Credentials(JedisURIHelper.getUser(uri), JedisURIHelper.getPassword(uri));
             RedisBackend backend = new RedisBackend(BackendMode.EXTERNAL, address, credentials,
                     FaultControl.unsupported("redis", BackendMode.EXTERNAL));
             return new RunningServer<>(backend, () -> { });

@@ -20,7 +20,8 @@ public record LabNamespace(String lab) {
 
     public LabNamespace {
         if (lab == null || !LAB_NAME.matcher(lab).matches()) {
-            throw new IllegalArgumentException("Invalid lab name '" + lab + "': use lower-case letters, digits and '-', starting with a letter");
+            throw new IllegalArgumentException("Invalid lab name '" + lab
+                    + "': use lower-case letters, digits and '-', starting with a letter");
         }
     }
 

@@ -113,7 +113,8 @@ final class ServerRegistry {
             mode = requested.resolve(unsupported, dockerAvailable);
             modeReason = requested != BackendMode.AUTO ? "requested"
                     : unsupported.isEmpty() ? "auto: embedded servers run on this platform"
-                    : "auto: " + unsupported.get() + (mode == BackendMode.DOCKER ? "; a Docker engine answered" : ", and no Docker engine answered");
+                    : "auto: " + unsupported.get()
+                    + (mode == BackendMode.DOCKER ? "; a Docker engine answered" : ", and no Docker engine answered");
         }
         return mode;
     }

@@ -99,7 +99,8 @@ public final class LabExtension implements ParameterResolver, TestWatcher {
     /** The lab of the class: its {@code @Lab} value, or the module's lab; one JVM tests one lab. */
     private static String labName(ExtensionContext context) {
         Lab lab = AnnotationSupport.findAnnotation(context.getRequiredTestClass(), Lab.class)
-                .orElseThrow(() -> new ExtensionConfigurationException("Annotate " + context.getRequiredTestClass().getName() + " with @Lab"));
+                .orElseThrow(() -> new ExtensionConfigurationException(
+                        "Annotate " + context.getRequiredTestClass().getName() + " with @Lab"));
         return lab.value().isEmpty() ? LabNamespace.current().lab() : LabNamespace.claim(lab.value()).lab();
     }
 

@@ -54,7 +54,8 @@ final class LabTests {
         if (!AnnotationSupport.isAnnotated(type, Lab.class)) {
             return;
         }
-        ReflectionSupport.findMethods(type, method -> AnnotationSupport.isAnnotated(method, Testable.class), HierarchyTraversalMode.TOP_DOWN)
+        ReflectionSupport.findMethods(type, method -> AnnotationSupport.isAnnotated(method, Testable.class),
+                        HierarchyTraversalMode.TOP_DOWN)
                 .forEach(method -> tests.add(name(type, method)));
     }
 }

@@ -42,7 +42,8 @@ class BackendModeTest {
         assertThat(EmbeddedPlatform.unsupportedReason("Linux", "aarch64")).isEmpty();
         assertThat(EmbeddedPlatform.unsupportedReason("Mac OS X", "aarch64")).isEmpty();
         assertThat(EmbeddedPlatform.unsupportedReason("Mac OS X", "x86_64")).isEmpty();
-        assertThat(EmbeddedPlatform.unsupportedReason("Windows 11", "amd64")).hasValueSatisfying(reason -> assertThat(reason).contains("Windows 11"));
+        assertThat(EmbeddedPlatform.unsupportedReason("Windows 11", "amd64"))
+                .hasValueSatisfying(reason -> assertThat(reason).contains("Windows 11"));
         assertThat(EmbeddedPlatform.unsupportedReason("Linux", "s390x")).isPresent();
     }
 
@@ -67,9 +68,11 @@ class BackendModeTest {
 
     @Test
     void aNonBlankPropertyWinsOverTheEnvironment() {
-        BackendSettings settings = BackendSettings.layered(Map.of("labs.backend", "embedded")::get, Map.of(BackendSettings.MODE, "docker")::get);
+        BackendSettings settings = BackendSettings.layered(Map.of("labs.backend", "embedded")::get,
+                Map.of(BackendSettings.MODE, "docker")::get);
         assertThat(settings.mode()).isEqualTo(BackendMode.EMBEDDED);
-        assertThat(BackendSettings.layered(property -> null, variable -> "  ").mode()).as("blank everywhere: the default").isEqualTo(BackendMode.AUTO);
+        assertThat(BackendSettings.layered(property -> null, variable -> "  ").mode()).as("blank everywhere: the default")
+                .isEqualTo(BackendMode.AUTO);
     }
 
     @Test

@@ -130,7 +130,8 @@ class ServerRegistryTest {
                 new AtomicInteger());
 
         assertThat(registry.get(proxy).name()).isEqualTo("proxy in front of database");
-        assertThat(registry.started()).extracting(started -> started.backend().name()).containsExactly("database", "proxy in front of database");
+        assertThat(registry.started()).extracting(started -> started.backend().name())
+                .containsExactly("database", "proxy in front of database");
     }
 
     private <T> CompletableFuture<T> inBackground(Supplier<T> task) {

@@ -57,7 +57,7 @@ class ReportWriterTest {
 
     @Test
     void chartIsANonEmptyPng(@TempDir Path directory) throws IOException {
-        ReportWriter.write(sampleReport(), environment, directory, new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+        ReportWriter.write(sampleReport(), environment, directory, quiet());
 
         byte[] png = Files.readAllBytes(directory.resolve("latency-by-depth.png"));
         assertThat(png.length).isGreaterThan(5_000);
