@@ -25,7 +25,8 @@ public record Metric(double value, String unit, String claim) {
         return format(value);
     }
 
-    static String format(double value) {
+    /** The house formatting of a number, shared by reports, READMEs (the drift test) and the suite page. */
+    public static String format(double value) {
         if (value == Math.rint(value) && Math.abs(value) < 1e15) {
             return String.format(Locale.ROOT, "%d", (long) value);
         }
