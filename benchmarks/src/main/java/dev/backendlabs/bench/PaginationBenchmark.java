@@ -2,6 +2,8 @@ package dev.backendlabs.bench;
 
 import com.zaxxer.hikari.HikariDataSource;
 import dev.backendlabs.pagination.CursorCodec;
+import dev.backendlabs.pagination.CursorKey;
+import dev.backendlabs.pagination.CursorScope;
 import dev.backendlabs.pagination.FeedTable;
 import dev.backendlabs.pagination.KeysetPaginator;
 import dev.backendlabs.pagination.OffsetPaginator;
@@ -41,7 +43,8 @@ import java.util.concurrent.TimeUnit;
  *   <li>{@code offset}: {@code ORDER BY created_at DESC, id DESC LIMIT 50 OFFSET depth} through
  *       {@code OffsetPaginator} — the baseline most APIs start with.</li>
  *   <li>{@code keyset}: the page after the row at {@code depth - 1}, through
- *       {@code KeysetPaginator} with a signed cursor (decoding and verifying it is included).</li>
+ *       {@code KeysetPaginator} with a signed cursor (decoding and verifying it, and signing the
+ *       page's two cursors, is included).</li>
  * </ul>
  *
  * <p>The feed has 1,000,000 rows generated server-side (the lab's {@code FeedTable}), in an
@@ -66,6 +69,7 @@ public class PaginationBenchmark {
 
     private static final int ROWS = 1_000_000;
     private static final int PAGE = 50;
+    private static final CursorScope READER = new CursorScope("bench-reader");
 
     /** Rows before the page; multiples of 1,000. */
     @Param({"0", "1000", "10000", "100000", "500000"})
@@ -83,11 +87,11 @@ public class PaginationBenchmark {
             throw new IllegalArgumentException("depth must be a multiple of 1,000 below " + ROWS + ", got " + depth);
         }
         dataSource = Backends.postgres().dataSource(new LabNamespace("keyset-pagination"));
-        FeedTable table = new FeedTable("posts_bench");
+        FeedTable table = new FeedTable("feed", "posts_bench");
         try (Connection connection = dataSource.getConnection()) {
             table.create(connection, ROWS);
         }
-        CursorCodec codec = new CursorCodec("benchmark secret, at least 32 bytes long".getBytes(StandardCharsets.UTF_8));
+        CursorCodec codec = new CursorCodec(new CursorKey(1, "benchmark secret, at least 32 bytes long".getBytes(StandardCharsets.UTF_8)));
         offset = new OffsetPaginator(dataSource, table);
         keyset = new KeysetPaginator(dataSource, codec, table);
         pageNumber = (int) (depth / PAGE) + 1;
@@ -101,7 +105,7 @@ public class PaginationBenchmark {
     private String cursorAt(long rows) {
         String cursor = null;
         for (long read = 0; read < rows; read += 1000) {
-            Page<Post> page = keyset.page(PageRequest.first(1000).at(cursor));
+            Page<Post> page = keyset.page(READER, PageRequest.first(1000).at(cursor));
             cursor = page.nextCursor();
         }
         return cursor;
@@ -119,7 +123,7 @@ public class PaginationBenchmark {
 
     @Benchmark
     public Page<Post> keyset() {
-        return keyset.page(keysetRequest);
+        return keyset.page(READER, keysetRequest);
     }
 
     public static void main(String[] args) throws RunnerException {

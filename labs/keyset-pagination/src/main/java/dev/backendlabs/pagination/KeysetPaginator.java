@@ -10,13 +10,14 @@ import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Objects;
 
 /**
- * Keyset ("seek") pagination: each page starts where the previous one ended, found through the
- * index by the last row's sort values instead of by counting rows.
+ * THE PATTERN: keyset ("seek") pagination. Each page starts where the previous one ended, found
+ * through the index by the last row's sort values instead of by counting rows.
  *
  * <pre>{@code
- * SELECT … FROM posts
+ * SELECT … FROM feed.posts
  *  WHERE (created_at, id) < (?, ?)          -- the last row of the previous page
  *  ORDER BY created_at DESC, id DESC
  *  LIMIT 51                                 -- one more than the page: has_next without a count
@@ -27,8 +28,9 @@ import java.util.List;
  * the position, because the position is a value, not a count. The price: no jumping to page
  * 4,711, and the sort keys must be immutable and {@code NOT NULL}.
  *
- * <p>Cursors are opaque and signed ({@link CursorCodec}) and are decoded before any connection
- * is taken, so a bad cursor costs no query. Backward paging ({@code previousCursor}) reverses the
+ * <p>Cursors are opaque and signed ({@link CursorCodec}), bound to the listing (schema, table,
+ * sort, filter) and to the caller's {@link CursorScope}, and are decoded before any connection is
+ * taken, so a bad cursor costs no query. Backward paging ({@code previousCursor}) reverses the
  * order and the comparison in SQL, reads the {@code size + 1} rows just before the first row of
  * the current page, and restores the order in Java.
  */
@@ -48,10 +50,13 @@ public final class KeysetPaginator {
      * The page the request names: the first page without a cursor, otherwise the page after or
      * before the cursor's row.
      *
-     * @throws InvalidCursorException if the cursor is not valid for this listing (before any query)
+     * @param scope whom the listing is served to, from authentication, not from the request: the
+     *              page's cursors are bound to it, and the request's cursor must have been minted for it
+     * @throws InvalidCursorException if the cursor is not valid for this listing and scope (before any query)
      */
-    public Page<Post> page(PageRequest request) {
-        Cursor cursor = request.cursor() == null ? null : codec.decode(request.cursor(), listing(request));
+    public Page<Post> page(CursorScope scope, PageRequest request) {
+        Objects.requireNonNull(scope, "scope");
+        Cursor cursor = request.cursor() == null ? null : codec.decode(request.cursor(), listing(request), scope);
         Direction direction = cursor == null ? Direction.AFTER : cursor.direction();
         List<Post> rows = fetch(request, direction, cursor);
         boolean more = rows.size() > request.size();
@@ -63,11 +68,12 @@ public final class KeysetPaginator {
         }
         boolean hasNext = direction == Direction.AFTER ? more : cursor != null;
         boolean hasPrevious = direction == Direction.AFTER ? cursor != null : more;
-        return page(request, rows, hasNext, hasPrevious);
+        return page(scope, request, rows, hasNext, hasPrevious);
     }
 
     /** The last page of the listing (the oldest rows when newest first), for "jump to end". */
-    public Page<Post> lastPage(PageRequest request) {
+    public Page<Post> lastPage(CursorScope scope, PageRequest request) {
+        Objects.requireNonNull(scope, "scope");
         if (request.cursor() != null) {
             throw new InvalidPageRequestException("The last page takes no cursor");
         }
@@ -77,27 +83,31 @@ public final class KeysetPaginator {
             rows.remove(rows.size() - 1);
         }
         Collections.reverse(rows);
-        return page(request, rows, false, more);
+        return page(scope, request, rows, false, more);
     }
 
-    private Page<Post> page(PageRequest request, List<Post> rows, boolean hasNext, boolean hasPrevious) {
+    private Page<Post> page(CursorScope scope, PageRequest request, List<Post> rows, boolean hasNext, boolean hasPrevious) {
         if (rows.isEmpty()) {
-            // Only at the ends of a listing whose rows were deleted under the cursor: start again.
+            // An empty listing, or every row on that side of the cursor was deleted: no cursor, start again.
             return new Page<>(rows, null, null, false, false);
         }
-        String next = hasNext ? codec.encode(cursorAt(Direction.AFTER, request.sort(), rows.getLast()), listing(request)) : null;
-        String previous = hasPrevious ? codec.encode(cursorAt(Direction.BEFORE, request.sort(), rows.getFirst()), listing(request)) : null;
+        String listing = listing(request);
+        String next = hasNext ? codec.encode(cursorAt(Direction.AFTER, request.sort(), rows.getLast()), listing, scope) : null;
+        String previous = hasPrevious ? codec.encode(cursorAt(Direction.BEFORE, request.sort(), rows.getFirst()), listing, scope) : null;
         return new Page<>(rows, next, previous, hasNext, hasPrevious);
     }
 
-    /** What a cursor is bound to: this table, the order and the filter (not the page size). */
+    /**
+     * What a cursor is bound to: this table with its schema ({@code a.posts} and {@code b.posts} are
+     * different listings), the order and the filter (not the page size).
+     */
     String listing(PageRequest request) {
-        return "table=" + table.name() + ";" + request.listing();
+        return "table=" + table.qualifiedName() + ";" + request.listing();
     }
 
     private static Cursor cursorAt(Direction direction, SortOrder sort, Post row) {
-        long first = sort == SortOrder.NEWEST_FIRST ? PostRows.micros(row.createdAt()) : row.score();
-        return new Cursor(direction, first, row.id());
+        long sortValue = sort == SortOrder.NEWEST_FIRST ? PostRows.micros(row.createdAt()) : row.score();
+        return new Cursor(direction, sortValue, row.id());
     }
 
     private List<Post> fetch(PageRequest request, Direction direction, Cursor cursor) {
@@ -114,20 +124,20 @@ public final class KeysetPaginator {
             statement.setInt(p, request.size() + 1);
             return new ArrayList<>(PostRows.read(statement));
         } catch (SQLException e) {
-            throw new IllegalStateException("Keyset page of " + table.name() + " failed", e);
+            throw new IllegalStateException("Keyset page of " + table.qualifiedName() + " failed", e);
         }
     }
 
     private static int bindSeek(PreparedStatement statement, int p, SortOrder sort, Cursor cursor) throws SQLException {
         if (sort == SortOrder.NEWEST_FIRST) {
-            statement.setObject(p++, PostRows.timestamp(cursor.key1()));
-            statement.setLong(p++, cursor.key2());
+            statement.setObject(p++, PostRows.timestamp(cursor.sortValue()));
+            statement.setLong(p++, cursor.id());
             return p;
         }
         for (int i = 0; i < 3; i++) {
-            statement.setInt(p++, Math.toIntExact(cursor.key1()));
+            statement.setInt(p++, Math.toIntExact(cursor.sortValue()));
         }
-        statement.setLong(p++, cursor.key2());
+        statement.setLong(p++, cursor.id());
         return p;
     }
 
@@ -143,7 +153,7 @@ public final class KeysetPaginator {
         if (seek) {
             conditions.add(seekPredicate(sort, direction, true));
         }
-        return "SELECT " + PostRows.COLUMNS + " FROM " + table.name()
+        return "SELECT " + PostRows.COLUMNS + " FROM " + table.qualifiedName()
                 + (conditions.isEmpty() ? "" : " WHERE " + String.join(" AND ", conditions))
                 + " ORDER BY " + orderBy(sort, direction) + " LIMIT ?";
     }

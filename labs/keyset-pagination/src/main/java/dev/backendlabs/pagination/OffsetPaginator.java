@@ -43,13 +43,13 @@ public final class OffsetPaginator {
             statement.setLong(p, (long) (number - 1) * size);
             return PostRows.read(statement);
         } catch (SQLException e) {
-            throw new IllegalStateException("Page " + number + " of " + table.name() + " failed", e);
+            throw new IllegalStateException("Page " + number + " of " + table.qualifiedName() + " failed", e);
         }
     }
 
     /** The query, with parameters {@code [author_id,] limit, offset}. */
     public String sql(boolean byAuthor) {
-        return "SELECT " + PostRows.COLUMNS + " FROM " + table.name()
+        return "SELECT " + PostRows.COLUMNS + " FROM " + table.qualifiedName()
                 + (byAuthor ? " WHERE author_id = ?" : "")
                 + " ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?";
     }

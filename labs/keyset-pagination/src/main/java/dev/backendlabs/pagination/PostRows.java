@@ -34,6 +34,7 @@ final class PostRows {
     }
 
     static OffsetDateTime timestamp(long micros) {
-        return Instant.ofEpochSecond(Math.floorDiv(micros, 1_000_000L), Math.floorMod(micros, 1_000_000L) * 1_000L).atOffset(ZoneOffset.UTC);
+        Instant instant = Instant.ofEpochSecond(Math.floorDiv(micros, 1_000_000L), Math.floorMod(micros, 1_000_000L) * 1_000L);
+        return instant.atOffset(ZoneOffset.UTC);
     }
 }

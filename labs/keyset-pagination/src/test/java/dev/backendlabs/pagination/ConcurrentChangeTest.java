@@ -44,11 +44,11 @@ class ConcurrentChangeTest {
 
     @Test
     void offsetRepeatsAndSkipsRowsWhileKeysetReturnsEachStableRowOnce(LabReport report) throws SQLException {
-        FeedTable table = new FeedTable("posts_drift");
+        FeedTable table = new FeedTable(FeedFixture.SCHEMA, "posts_drift");
         Map<Integer, Change> schedule = schedule(table);
 
-        Walk offset = walk(table, schedule, offsetReader(new OffsetPaginator(Feeds.dataSource(), table)));
-        Walk keyset = walk(table, schedule, keysetReader(new KeysetPaginator(Feeds.dataSource(), Feeds.CODEC, table)));
+        Walk offset = walk(table, schedule, offsetReader(new OffsetPaginator(FeedFixture.dataSource(), table)));
+        Walk keyset = walk(table, schedule, keysetReader(new KeysetPaginator(FeedFixture.dataSource(), FeedFixture.CODEC, table)));
 
         report.metric("offset_duplicates", offset.duplicates(), "rows",
                 "Rows OFFSET paging returned twice while rows arrived at the head (10,000 rows, 100 per page, seeded schedule).");
@@ -90,7 +90,7 @@ class ConcurrentChangeTest {
         for (int page = 1; ; page++) {
             Change change = schedule.get(page);
             if (change != null) {
-                try (Connection connection = Feeds.dataSource().getConnection()) {
+                try (Connection connection = FeedFixture.dataSource().getConnection()) {
                     table.insertAtHead(connection, change.inserts());
                     if (change.deletes().length > 0) {
                         table.delete(connection, change.deletes());
@@ -122,7 +122,8 @@ class ConcurrentChangeTest {
             if (last[0] != null && !last[0].hasNext()) {
                 return List.of();
             }
-            Page<Post> next = paginator.page(last[0] == null ? PageRequest.first(PAGE) : PageRequest.first(PAGE).at(last[0].nextCursor()));
+            PageRequest request = last[0] == null ? PageRequest.first(PAGE) : PageRequest.first(PAGE).at(last[0].nextCursor());
+            Page<Post> next = paginator.page(FeedFixture.READER, request);
             last[0] = next;
             return next.items();
         };
@@ -131,10 +132,11 @@ class ConcurrentChangeTest {
     /** Recreates the table with its 10,000 rows and returns their ids in listing order. */
     private static List<Long> reset(FeedTable table) throws SQLException {
         List<Long> ids = new ArrayList<>();
-        try (Connection connection = Feeds.dataSource().getConnection()) {
+        try (Connection connection = FeedFixture.dataSource().getConnection()) {
             table.create(connection, ROWS);
             try (Statement statement = connection.createStatement();
-                 ResultSet rows = statement.executeQuery("SELECT id FROM " + table.name() + " ORDER BY created_at DESC, id DESC")) {
+                 ResultSet rows = statement.executeQuery(
+                         "SELECT id FROM " + table.qualifiedName() + " ORDER BY created_at DESC, id DESC")) {
                 while (rows.next()) {
                     ids.add(rows.getLong(1));
                 }

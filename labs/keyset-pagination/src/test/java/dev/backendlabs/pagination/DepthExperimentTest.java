@@ -14,7 +14,6 @@ import dev.backendlabs.shared.sql.QueryPlan;
 import org.knowm.xchart.XYChart;
 
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -43,12 +42,13 @@ class DepthExperimentTest {
 
     @Experiment
     void offsetSlowsWithDepthWhileKeysetStaysFlat(Scale scale, LabReport report) throws SQLException {
-        FeedTable table = Feeds.big();
-        int rows = Feeds.bigRows();
-        report.metric("feed_setup_s", Feeds.bigSetupMillis() / 1000.0, "s",
-                "Time to generate " + rows + " rows server-side, build three indexes and analyze (whichever test class needed the table first).");
-        OffsetPaginator offset = new OffsetPaginator(Feeds.dataSource(), table);
-        KeysetPaginator keyset = new KeysetPaginator(Feeds.dataSource(), Feeds.CODEC, table);
+        FeedTable table = FeedFixture.big();
+        int rows = FeedFixture.bigRows();
+        report.metric("feed_setup_s", FeedFixture.bigSetupMillis() / 1000.0, "s",
+                "Time to generate " + rows + " rows server-side, build three indexes and analyze"
+                        + " (whichever test class needed the table first).");
+        OffsetPaginator offset = new OffsetPaginator(FeedFixture.dataSource(), table);
+        KeysetPaginator keyset = new KeysetPaginator(FeedFixture.dataSource(), FeedFixture.CODEC, table);
         List<Long> depths = new ArrayList<>(List.of(0L, 1_000L, 10_000L, 100_000L, 500_000L));
         if (scale == Scale.FULL) {
             depths.addAll(List.of(5_000_000L, 9_990_000L));
@@ -56,16 +56,16 @@ class DepthExperimentTest {
         depths.add((long) rows - PAGE);
 
         List<Point> points = new ArrayList<>();
-        try (Connection connection = Feeds.dataSource().getConnection()) {
+        try (Connection connection = FeedFixture.dataSource().getConnection()) {
             for (long depth : depths) {
                 int pageNumber = (int) (depth / PAGE) + 1;
-                String cursor = depth == 0 ? null : cursorBefore(connection, keyset, table, depth);
-                PageRequest request = cursor == null ? PageRequest.first(PAGE) : PageRequest.first(PAGE).at(cursor);
+                FeedFixture.Row before = depth == 0 ? null : FeedFixture.rowAt(connection, table, depth - 1);
+                PageRequest request = before == null ? PageRequest.first(PAGE) : PageRequest.first(PAGE).at(cursorAfter(keyset, before));
 
                 LatencySummary offsetLatency = measure(() -> offset.page(pageNumber, PAGE, OptionalInt.empty()));
-                LatencySummary keysetLatency = measure(() -> keyset.page(request));
+                LatencySummary keysetLatency = measure(() -> keyset.page(FeedFixture.READER, request));
                 long offsetBuffers = QueryPlan.explain(connection, offset.sql(false), PAGE, depth).sharedBuffers();
-                long keysetBuffers = keysetBuffers(connection, keyset, cursor);
+                long keysetBuffers = keysetBuffers(connection, keyset, before);
                 points.add(new Point(depth, offsetLatency, offsetBuffers, keysetLatency, keysetBuffers));
             }
             reportCounts(connection, table, report);
@@ -81,7 +81,8 @@ class DepthExperimentTest {
         }
         report.table(table1);
         report.chart("latency-by-depth.png", chart("p50 latency of a 50-row page by depth", "p50 latency (ms)", points, true));
-        report.chart("buffers-by-depth.png", chart("Shared buffers touched by a 50-row page by depth", "shared buffers (8 kB pages)", points, false));
+        report.chart("buffers-by-depth.png",
+                chart("Shared buffers touched by a 50-row page by depth", "shared buffers (8 kB pages)", points, false));
 
         Point first = points.getFirst();
         Point deepest = points.getLast();
@@ -89,34 +90,27 @@ class DepthExperimentTest {
                 "p50 of the last page over p50 of page 1 with OFFSET.");
         report.metric("keyset_deep_vs_first_latency_ratio", deepest.keyset().p50Ms() / first.keyset().p50Ms(), "x",
                 "p50 of the last page over p50 of page 1 with keyset.");
-        report.metric("offset_deep_buffers", deepest.offsetBuffers(), "buffers", "Shared buffers of the last page with OFFSET (page 1: " + first.offsetBuffers() + ").");
-        report.metric("keyset_deep_buffers", deepest.keysetBuffers(), "buffers", "Shared buffers of the last page with keyset (page 1: " + first.keysetBuffers() + ").");
+        report.metric("offset_deep_buffers", deepest.offsetBuffers(), "buffers",
+                "Shared buffers of the last page with OFFSET (page 1: " + first.offsetBuffers() + ").");
+        report.metric("keyset_deep_buffers", deepest.keysetBuffers(), "buffers",
+                "Shared buffers of the last page with keyset (page 1: " + first.keysetBuffers() + ").");
 
         assertThat(points).allSatisfy(p -> assertThat(p.offset().count()).isPositive());
     }
 
-    /** The opaque cursor a client would hold after reading the page that ends just before {@code depth}. */
-    private static String cursorBefore(Connection connection, KeysetPaginator keyset, FeedTable table, long depth) throws SQLException {
-        QueryPlanTest.Row row;
-        try (PreparedStatement statement = connection.prepareStatement(
-                "SELECT created_at, id FROM " + table.name() + " ORDER BY created_at DESC, id DESC OFFSET ? LIMIT 1")) {
-            statement.setLong(1, depth - 1);
-            try (ResultSet rows = statement.executeQuery()) {
-                rows.next();
-                row = new QueryPlanTest.Row(rows.getObject(1, java.time.OffsetDateTime.class), rows.getLong(2));
-            }
-        }
-        return Feeds.CODEC.encode(new Cursor(Direction.AFTER, PostRows.micros(row.createdAt().toInstant()), row.id()),
-                keyset.listing(PageRequest.first(PAGE)));
+    /** The opaque cursor a client holds after reading the page that ends with {@code row}. */
+    private static String cursorAfter(KeysetPaginator keyset, FeedFixture.Row row) {
+        return FeedFixture.CODEC.encode(new Cursor(Direction.AFTER, PostRows.micros(row.createdAt().toInstant()), row.id()),
+                keyset.listing(PageRequest.first(PAGE)), FeedFixture.READER);
     }
 
-    private static long keysetBuffers(Connection connection, KeysetPaginator keyset, String cursor) throws SQLException {
-        if (cursor == null) {
-            return QueryPlan.explain(connection, keyset.sql(SortOrder.NEWEST_FIRST, Direction.AFTER, false, false), PAGE + 1).sharedBuffers();
-        }
-        Cursor position = Feeds.CODEC.decode(cursor, keyset.listing(PageRequest.first(PAGE)));
-        return QueryPlan.explain(connection, keyset.sql(SortOrder.NEWEST_FIRST, Direction.AFTER, true, false),
-                PostRows.timestamp(position.key1()), position.key2(), PAGE + 1).sharedBuffers();
+    /** Shared buffers of the keyset page after {@code before}, or of the first page when it is null. */
+    private static long keysetBuffers(Connection connection, KeysetPaginator keyset, FeedFixture.Row before) throws SQLException {
+        String sql = keyset.sql(SortOrder.NEWEST_FIRST, Direction.AFTER, before != null, false);
+        QueryPlan plan = before == null
+                ? QueryPlan.explain(connection, sql, PAGE + 1)
+                : QueryPlan.explain(connection, sql, before.createdAt(), before.id(), PAGE + 1);
+        return plan.sharedBuffers();
     }
 
     private static LatencySummary measure(Runnable read) {
@@ -141,7 +135,7 @@ class DepthExperimentTest {
         try (Statement statement = connection.createStatement()) {
             for (int i = 0; i < 5; i++) {
                 long start = System.nanoTime();
-                try (ResultSet rows = statement.executeQuery("SELECT count(*) FROM " + table.name())) {
+                try (ResultSet rows = statement.executeQuery("SELECT count(*) FROM " + table.qualifiedName())) {
                     rows.next();
                     exactCount = rows.getLong(1);
                 }
@@ -149,14 +143,16 @@ class DepthExperimentTest {
             }
             for (int i = 0; i < 20; i++) {
                 long start = System.nanoTime();
-                try (ResultSet rows = statement.executeQuery("SELECT reltuples::bigint FROM pg_class WHERE oid = '" + table.name() + "'::regclass")) {
+                try (ResultSet rows = statement.executeQuery(
+                        "SELECT reltuples::bigint FROM pg_class WHERE oid = '" + table.qualifiedName() + "'::regclass")) {
                     rows.next();
                     estimatedCount = rows.getLong(1);
                 }
                 estimate.recordSince(start);
             }
         }
-        report.metric("exact_count_ms", exact.summary().p50Ms(), "ms", "p50 of SELECT count(*) over the feed (" + exactCount + " rows), 5 runs.");
+        report.metric("exact_count_ms", exact.summary().p50Ms(), "ms",
+                "p50 of SELECT count(*) over the feed (" + exactCount + " rows), 5 runs.");
         report.metric("estimated_count_ms", estimate.summary().p50Ms(), "ms",
                 "p50 of reading the planner's estimate (pg_class.reltuples = " + estimatedCount + "), 20 runs.");
         report.metric("estimated_count_error_pct", 100.0 * Math.abs(estimatedCount - exactCount) / exactCount, "%",
@@ -166,7 +162,7 @@ class DepthExperimentTest {
     /** Whether the table fits PostgreSQL's own cache explains where OFFSET's latency bends. */
     private static void reportSizes(Connection connection, FeedTable table, LabReport report) throws SQLException {
         try (Statement statement = connection.createStatement();
-             ResultSet rows = statement.executeQuery("SELECT pg_table_size('" + table.name() + "'),"
+             ResultSet rows = statement.executeQuery("SELECT pg_table_size('" + table.qualifiedName() + "'),"
                      + " (SELECT setting::bigint * 8192 FROM pg_settings WHERE name = 'shared_buffers')")) {
             rows.next();
             report.metric("feed_table_mb", rows.getLong(1) / 1048576.0, "MB", "Size of the feed's heap (pg_table_size).");

@@ -28,14 +28,14 @@ class FullWalkTest {
 
     @BeforeAll
     static void createTable() throws SQLException {
-        table = Feeds.small();
-        paginator = new KeysetPaginator(Feeds.dataSource(), Feeds.CODEC, table);
+        table = FeedFixture.small();
+        paginator = new KeysetPaginator(FeedFixture.dataSource(), FeedFixture.CODEC, table);
     }
 
     @Test
     void newestFirstWalksForwardAndBackwardOverEveryRowOnce() throws SQLException {
         List<Long> expected = orderedIds("ORDER BY created_at DESC, id DESC", "");
-        assertThat(expected).hasSize(Feeds.SMALL_ROWS);
+        assertThat(expected).hasSize(FeedFixture.SMALL_ROWS);
 
         // 998 rows a page: not a multiple of 5, so page boundaries fall inside groups of tied created_at.
         assertThat(walkForward(PageRequest.first(998))).containsExactlyElementsOf(expected);
@@ -62,9 +62,9 @@ class FullWalkTest {
 
     @Test
     void nextThenPreviousReturnsTheSamePage() {
-        Page<Post> first = paginator.page(PageRequest.first(25));
-        Page<Post> second = paginator.page(PageRequest.first(25).at(first.nextCursor()));
-        Page<Post> backToFirst = paginator.page(PageRequest.first(25).at(second.previousCursor()));
+        Page<Post> first = paginator.page(FeedFixture.READER, PageRequest.first(25));
+        Page<Post> second = paginator.page(FeedFixture.READER, PageRequest.first(25).at(first.nextCursor()));
+        Page<Post> backToFirst = paginator.page(FeedFixture.READER, PageRequest.first(25).at(second.previousCursor()));
 
         assertThat(first.hasPrevious()).isFalse();
         assertThat(first.previousCursor()).isNull();
@@ -76,26 +76,26 @@ class FullWalkTest {
 
     private static List<Long> walkForward(PageRequest request) {
         List<Long> ids = new ArrayList<>();
-        Page<Post> page = paginator.page(request);
+        Page<Post> page = paginator.page(FeedFixture.READER, request);
         while (true) {
             page.items().forEach(post -> ids.add(post.id()));
             if (!page.hasNext()) {
                 return ids;
             }
-            page = paginator.page(request.at(page.nextCursor()));
+            page = paginator.page(FeedFixture.READER, request.at(page.nextCursor()));
         }
     }
 
     /** From the last page to the first via previous cursors, then put the pages back in listing order. */
     private static List<Long> walkBackward(PageRequest request) {
         List<List<Long>> pages = new ArrayList<>();
-        Page<Post> page = paginator.lastPage(request);
+        Page<Post> page = paginator.lastPage(FeedFixture.READER, request);
         while (true) {
             pages.add(page.items().stream().map(Post::id).toList());
             if (!page.hasPrevious()) {
                 break;
             }
-            page = paginator.page(request.at(page.previousCursor()));
+            page = paginator.page(FeedFixture.READER, request.at(page.previousCursor()));
         }
         Collections.reverse(pages);
         return pages.stream().flatMap(List::stream).toList();
@@ -103,9 +103,9 @@ class FullWalkTest {
 
     private static List<Long> orderedIds(String orderBy, String where) throws SQLException {
         List<Long> ids = new ArrayList<>();
-        try (Connection connection = Feeds.dataSource().getConnection();
+        try (Connection connection = FeedFixture.dataSource().getConnection();
              Statement statement = connection.createStatement();
-             ResultSet rows = statement.executeQuery("SELECT id FROM " + table.name() + " " + where + " " + orderBy)) {
+             ResultSet rows = statement.executeQuery("SELECT id FROM " + table.qualifiedName() + " " + where + " " + orderBy)) {
             while (rows.next()) {
                 ids.add(rows.getLong(1));
             }

@@ -26,7 +26,7 @@ class NullSortKeyTest {
 
     @Test
     void rowComparisonLosesRowsWithANullSortKey() throws SQLException {
-        try (Connection connection = Feeds.dataSource().getConnection(); Statement sql = connection.createStatement()) {
+        try (Connection connection = FeedFixture.dataSource().getConnection(); Statement sql = connection.createStatement()) {
             sql.execute("DROP TABLE IF EXISTS drafts");
             sql.execute("CREATE TABLE drafts (id bigint PRIMARY KEY, published_at timestamptz)");
             // 1,000 rows; every tenth has no publication time. NULLS LAST puts them at the end of the listing.
@@ -67,11 +67,12 @@ class NullSortKeyTest {
 
     @Test
     void feedSortKeysAreNotNull() throws SQLException {
-        FeedTable table = Feeds.small();
-        try (Connection connection = Feeds.dataSource().getConnection();
+        FeedTable table = FeedFixture.small();
+        try (Connection connection = FeedFixture.dataSource().getConnection();
              PreparedStatement statement = connection.prepareStatement("SELECT column_name, is_nullable FROM information_schema.columns"
-                     + " WHERE table_name = ? AND column_name IN ('id', 'created_at', 'score', 'author_id')")) {
-            statement.setString(1, table.name());
+                     + " WHERE table_schema = ? AND table_name = ? AND column_name IN ('id', 'created_at', 'score', 'author_id')")) {
+            statement.setString(1, table.schema());
+            statement.setString(2, table.name());
             try (ResultSet rows = statement.executeQuery()) {
                 int columns = 0;
                 while (rows.next()) {

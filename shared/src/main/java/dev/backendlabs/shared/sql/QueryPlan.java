@@ -89,11 +89,17 @@ public final class QueryPlan {
         return filters;
     }
 
-    /** Rows read and then thrown away by filters, summed over the plan. */
+    /**
+     * Rows read and then thrown away by filters, summed over the plan and over every execution of
+     * each node. PostgreSQL prints a per-loop average for a node that ran several times (the inner
+     * side of a nested loop, the processes of a parallel scan), rounded to a whole row, so the
+     * average is multiplied back by {@code Actual Loops}: exact when every loop discarded as many
+     * rows, otherwise within half a row per loop.
+     */
     public long rowsRemovedByFilter() {
-        long[] removed = {0};
-        visit(node -> removed[0] += node.path("Rows Removed by Filter").asLong());
-        return removed[0];
+        double[] removed = {0};
+        visit(node -> removed[0] += node.path("Rows Removed by Filter").asDouble() * node.path("Actual Loops").asDouble(1));
+        return Math.round(removed[0]);
     }
 
     /** Shared buffers the whole query touched (hit + read), as reported on the top node. */
