@@ -18,7 +18,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * The READMEs cannot drift from the code and the numbers: for every lab, the template's headings,
  * the Results numbers against the committed reference run, every {@code Class.method} named, and
- * every marked code excerpt against its source region. And the root README lists the labs that exist.
+ * every marked code excerpt against its source region. And the root README lists every lab: linked
+ * once it is published, marked coming until then.
  */
 class ReadmeDriftTest {
 
@@ -42,22 +43,27 @@ class ReadmeDriftTest {
     }
 
     @Test
-    void theRootReadmeListsExactlyTheLabsThatExistAndMarksTheRestComing() throws IOException {
+    void theRootReadmeListsEveryLabLinkedOrMarkedComing() throws IOException {
         List<String> linked = new ArrayList<>();
+        List<String> coming = new ArrayList<>();
         String readme = Files.readString(Repository.root().resolve("README.md"));
         int start = readme.indexOf("\n## Labs\n");
         assertThat(start).as("the root README has a '## Labs' section").isPositive();
         int end = readme.indexOf("\n## ", start + 1);
         for (String row : readme.substring(start, end < 0 ? readme.length() : end).lines().toList()) {
             Matcher lab = Pattern.compile("^\\| \\[`([a-z-]+)`\\]\\(labs/([a-z-]+)\\)").matcher(row);
+            Matcher unlinked = Pattern.compile("^\\| `([a-z-]+)` \\|").matcher(row);
             if (lab.find()) {
                 assertThat(lab.group(2)).as("link of row %s", lab.group(1)).isEqualTo(lab.group(1));
                 linked.add(lab.group(1));
-            } else if (row.matches("^\\| `[a-z-]+` \\|.*")) {
+            } else if (unlinked.find()) {
                 assertThat(row).as("a lab row without a link").contains("*coming*");
+                coming.add(unlinked.group(1));
             }
         }
-        assertThat(linked).containsExactlyInAnyOrderElementsOf(Repository.labFolders());
+        assertThat(Repository.labFolders()).as("labs without a row in the root README")
+                .allMatch(lab -> linked.contains(lab) || coming.contains(lab));
+        assertThat(linked).as("rows linking to labs that do not exist").isSubsetOf(Repository.labFolders());
     }
 
     @Test
