@@ -40,7 +40,7 @@ public final class FixedWindowRateLimiter implements RateLimiter {
     }
 
     /** The window a timestamp falls in; windows start at multiples of the window length. */
-    public long windowOf(long epochMillis) {
+    private long windowOf(long epochMillis) {
         return epochMillis / windowMillis;
     }
 

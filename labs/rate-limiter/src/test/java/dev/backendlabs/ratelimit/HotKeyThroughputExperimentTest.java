@@ -40,7 +40,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * like on this machine; single-thread cells are the noisiest on a VM (see benchmarks/results).
  */
 @Lab("rate-limiter")
-class ThroughputExperimentTest {
+class HotKeyThroughputExperimentTest {
 
     private static final int[] THREADS = {1, 8, 32};
     private static final List<String> LIMITERS = List.of("evalsha-ceiling", "lua", "bucket4j");
@@ -142,7 +142,7 @@ class ThroughputExperimentTest {
     }
 
     /** {@code cmdstat_evalsha:calls=…,usec=…,usec_per_call=5.61,…} → 5.61; 0 when EVALSHA was not called. */
-    static double evalshaMicrosPerCall(String commandStats) {
+    private static double evalshaMicrosPerCall(String commandStats) {
         return commandStats.lines()
                 .filter(line -> line.startsWith("cmdstat_evalsha:"))
                 .flatMap(line -> java.util.Arrays.stream(line.substring(line.indexOf(':') + 1).split(",")))
