@@ -21,7 +21,7 @@ import java.util.regex.Pattern;
  */
 public record BucketPolicy(long capacity, BigDecimal refillPerSecond) {
 
-    static final long MAX = 1_000_000_000L;
+    private static final long MAX = 1_000_000_000L;
     /** The script's {@code MAX_FILL_SECONDS}. */
     private static final double MAX_FILL_SECONDS = 1e15;
     private static final String CAPACITY_RULE = "an integer from 1 to 1000000000";
