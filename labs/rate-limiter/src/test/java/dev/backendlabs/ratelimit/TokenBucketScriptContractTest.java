@@ -79,7 +79,8 @@ class TokenBucketScriptContractTest {
                 new Case("1e-5 per second, lower-case exponent", 1, "1e-5", List.of(
                         new Step(0, 1, 1, "0", -1, 100_000_000),
                         new Step(50_000 * SECOND, 1, 0, "0.5", 50_000_000, 50_000_000))),
-                new Case("the slowest rate for capacity 1e9, capacity / 1e15: TTL near 1e18 ms still fits PX", 1_000_000_000, "0.000001", List.of(
+                new Case("the slowest rate for capacity 1e9, capacity / 1e15: TTL near 1e18 ms still fits PX", 1_000_000_000, "0.000001",
+                        List.of(
                         new Step(0, 1_000_000_000, 1, "0", -1, 1_000_000_000_000_000_000L))),
                 new Case("the slowest rate for capacity 1, 1E-15 (one token per 31.7 million years)", 1, "1E-15", List.of(
                         new Step(0, 1, 1, "0", -1, 999_999_999_999_999_872L))),

@@ -126,7 +126,8 @@ class TokenBucketValidationTest {
             "10,         1e5e5,                  false",
             "10,         1.2.3,                  false",
             "10,         .,                      false"})
-    void javaAndTheScriptAcceptExactlyTheSameRates(long capacity, String rate, boolean accepted, RedisBackend redis, LabNamespace namespace) {
+    void javaAndTheScriptAcceptExactlyTheSameRates(long capacity, String rate, boolean accepted, RedisBackend redis,
+                                                    LabNamespace namespace) {
         try (Jedis jedis = redis.connect()) {
             String key = namespace.redisKey("validation", "rate", UUID.randomUUID().toString());
             if (!accepted) {
@@ -140,7 +141,8 @@ class TokenBucketValidationTest {
             BucketPolicy policy = BucketPolicy.perSecond(capacity, rate);
             String plainKey = key + ":plain";
             Object asGiven = SCRIPT.run(jedis, List.of(key), List.of(Long.toString(capacity), rate, "1", NOW), () -> { });
-            Object asJavaSendsIt = SCRIPT.run(jedis, List.of(plainKey), List.of(Long.toString(capacity), policy.rateArgument(), "1", NOW), () -> { });
+            Object asJavaSendsIt = SCRIPT.run(jedis, List.of(plainKey), List.of(Long.toString(capacity), policy.rateArgument(), "1", NOW),
+                    () -> { });
             assertThat(asGiven).as("reply for '%s' and for Java's '%s'", rate, policy.rateArgument()).isEqualTo(asJavaSendsIt);
             assertThat(jedis.pttl(key)).as("a TTL within PX range").isPositive();
             jedis.del(key, plainKey);
