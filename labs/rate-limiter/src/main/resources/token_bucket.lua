@@ -2,7 +2,8 @@
 --
 -- KEYS[1]  the bucket's only key (Redis Cluster safe; put a {hash tag} in it to co-locate buckets)
 -- ARGV[1]  capacity: integer from 1 to 1e9; the burst a full bucket allows
--- ARGV[2]  refill rate: decimal tokens per second, above 0 and at most 1e9 (0.001 and 10000 both work)
+-- ARGV[2]  refill rate: decimal tokens per second, at most 1e9 and at least capacity / 1e15 (the bucket
+--          fills within 1e15 s); plain or with an exponent: 0.001, 10000, 1E-5, 1.1574074074074073e-05
 -- ARGV[3]  cost: integer >= 0; 0 is a peek that changes nothing
 -- ARGV[4]  optional "now" in integer microseconds, for deterministic tests only; else Redis TIME
 --
@@ -21,6 +22,11 @@
 -- Bad arguments return an error reply starting with "ERR rate-limiter:" and change nothing.
 
 local MAX_CAPACITY_AND_RATE = 1000000000
+-- The slowest bucket fills within 1e15 s (31.7 million years): its TTL, the time to fill in ms plus slack, then stays
+-- below 1.00001e18 ms, far inside the 64-bit range of SET ... PX. A slower bucket would overflow PX on its first
+-- write into a raw Redis error ("value is not an integer or out of range"). Hence the minimum rate, capacity / 1e15:
+-- 1e-15 tokens/s for capacity 1 (one token per 31.7 million years), 1e-6 for capacity 1e9.
+local MAX_FILL_SECONDS = 1e15
 local MAX_EXACT_INTEGER = 9007199254740991 -- 2^53 - 1: doubles are exact up to here
 local TTL_SLACK_MS = 1000
 
@@ -28,7 +34,7 @@ local function reject(argument, rule, value)
   return redis.error_reply('ERR rate-limiter: ' .. argument .. ' must be ' .. rule .. ", got '" .. tostring(value) .. "'")
 end
 
--- Strict patterns instead of tonumber alone, which would accept " 0x10", "1e3", "nan" and "inf".
+-- Strict patterns instead of tonumber alone, which would accept " 0x10", "nan" and "inf".
 local function parse_integer(text)
   if type(text) == 'string' and string.match(text, '^%d+$') then
     return tonumber(text)
@@ -36,8 +42,14 @@ local function parse_integer(text)
   return nil
 end
 
+-- Digits with at most one dot, then optionally an exponent: "0.5", ".5", "5.", "1E-5", "1.1574074074074073e-05"
+-- (what Python, Jackson and Double.toString write for 1/86400). No sign, no spaces, no hex, no inf or nan.
 local function parse_decimal(text)
-  if type(text) == 'string' and (string.match(text, '^%d+%.?%d*$') or string.match(text, '^%.%d+$')) then
+  if type(text) ~= 'string' then
+    return nil
+  end
+  local mantissa = string.match(text, '^(.-)[eE][+-]?%d+$') or text
+  if string.match(mantissa, '^%d+%.?%d*$') or string.match(mantissa, '^%.%d+$') then
     return tonumber(text)
   end
   return nil
@@ -52,8 +64,8 @@ if not capacity or capacity < 1 or capacity > MAX_CAPACITY_AND_RATE then
   return reject('capacity', 'an integer from 1 to 1000000000', ARGV[1])
 end
 local rate = parse_decimal(ARGV[2])
-if not rate or rate <= 0 or rate > MAX_CAPACITY_AND_RATE then
-  return reject('rate', 'a decimal number of tokens per second above 0 and at most 1000000000', ARGV[2])
+if not rate or rate > MAX_CAPACITY_AND_RATE or rate * MAX_FILL_SECONDS < capacity then
+  return reject('rate', 'a decimal number of tokens per second from capacity / 1e15 to 1000000000', ARGV[2])
 end
 local cost = parse_integer(ARGV[3])
 if not cost then

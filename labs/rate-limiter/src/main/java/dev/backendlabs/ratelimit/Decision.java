@@ -1,8 +1,6 @@
 package dev.backendlabs.ratelimit;
 
 import java.math.BigDecimal;
-import java.time.Duration;
-import java.util.Optional;
 
 /**
  * The answer to one request for tokens.
@@ -20,23 +18,14 @@ public record Decision(boolean allowed, BigDecimal remaining, long retryAfterMil
     public enum Source {
         /** The script, on Redis. */
         REDIS,
-        /** Redis could not answer in time and the limiter fails open: allowed. */
+        /** Redis could not decide (unreachable, too slow, or refusing: READONLY, OOM, ...) and the limiter fails open: allowed. */
         FAIL_OPEN,
-        /** Redis could not answer in time and the limiter fails closed: denied. */
+        /** Redis could not decide and the limiter fails closed: denied. */
         FAIL_CLOSED
     }
 
     /** A denial that no amount of waiting fixes: the cost exceeds the capacity. */
     public boolean canNeverSucceed() {
         return !allowed && source == Source.REDIS && retryAfterMillis == -1;
-    }
-
-    /** How long to wait before retrying, when waiting helps. */
-    public Optional<Duration> retryAfter() {
-        return retryAfterMillis > 0 ? Optional.of(Duration.ofMillis(retryAfterMillis)) : Optional.empty();
-    }
-
-    public Duration resetAfter() {
-        return Duration.ofMillis(resetAfterMillis);
     }
 }

@@ -13,8 +13,9 @@ import java.time.Duration;
  *
  * <p>Why it breaks: the window resets at the boundary, not relative to the traffic. A client that
  * spends the whole limit just before a boundary may spend it again just after, so up to
- * <b>2 × limit</b> requests pass within one window's length. The lab measures this
- * ({@code fixed_window_boundary_ratio}). It also takes two round trips, and a process that dies
+ * <b>2 × limit</b> requests pass within one window's length. The lab measures this against the
+ * token bucket under the same load ({@code fixed_window_boundary_ratio},
+ * {@code fixed_window_vs_bucket_peak_ratio}). It also takes two round trips, and a process that dies
  * between {@code INCRBY} and {@code EXPIRE} leaves a key that never expires.
  */
 public final class FixedWindowRateLimiter implements RateLimiter {
@@ -40,7 +41,7 @@ public final class FixedWindowRateLimiter implements RateLimiter {
     }
 
     /** The window a timestamp falls in; windows start at multiples of the window length. */
-    public long windowOf(long epochMillis) {
+    private long windowOf(long epochMillis) {
         return epochMillis / windowMillis;
     }
 

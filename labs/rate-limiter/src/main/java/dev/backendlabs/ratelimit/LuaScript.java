@@ -47,14 +47,6 @@ final class LuaScript {
         return new LuaScript(source);
     }
 
-    String sha1() {
-        return sha1;
-    }
-
-    String source() {
-        return source;
-    }
-
     /** {@code SCRIPT LOAD}; Redis answers with the same SHA-1 computed here. */
     void load(Jedis jedis) {
         String loaded = jedis.scriptLoad(source);

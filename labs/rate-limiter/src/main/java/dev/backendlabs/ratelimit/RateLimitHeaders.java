@@ -1,5 +1,6 @@
 package dev.backendlabs.ratelimit;
 
+import java.math.BigDecimal;
 import java.math.RoundingMode;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -19,7 +20,10 @@ import java.util.Map;
  *   <li>Denied by Redis: status 429 and {@code Retry-After} in whole seconds, rounded up (never 0,
  *       which would invite an immediate retry). A cost that can never fit gets 429 without
  *       {@code Retry-After}: waiting does not help.</li>
- *   <li>Denied because Redis was unavailable (fail-closed): 503, since the client exceeded nothing.</li>
+ *   <li>Denied because Redis was unavailable (fail-closed): 503, since the client exceeded nothing,
+ *       with {@code Retry-After: 1}.</li>
+ *   <li>No decision at all (the limiter failed unexpectedly): 503 with the policy and
+ *       {@code Retry-After: 1}, see {@link #undecided(BucketPolicy)}.</li>
  * </ul>
  */
 public final class RateLimitHeaders {
@@ -27,7 +31,7 @@ public final class RateLimitHeaders {
     public static final String POLICY = "RateLimit-Policy";
     public static final String RATE_LIMIT = "RateLimit";
     public static final String RETRY_AFTER = "Retry-After";
-    static final String POLICY_NAME = "\"default\"";
+    private static final String POLICY_NAME = "\"default\"";
 
     private RateLimitHeaders() {
     }
@@ -43,10 +47,7 @@ public final class RateLimitHeaders {
     /** The response headers for {@code decision}, in a stable order. */
     public static Map<String, String> of(Decision decision, BucketPolicy policy) {
         Map<String, String> headers = new LinkedHashMap<>();
-        long window = Math.max(1, ceilSeconds(policy.timeToFill().toMillis()));
-        long quota = Math.max(1, policy.refillPerSecond().multiply(java.math.BigDecimal.valueOf(window))
-                .setScale(0, RoundingMode.FLOOR).longValueExact());
-        headers.put(POLICY, POLICY_NAME + ";q=" + quota + ";w=" + window);
+        headers.put(POLICY, policyField(policy));
         if (decision.source() == Decision.Source.REDIS) {
             headers.put(RATE_LIMIT, POLICY_NAME + ";r=" + decision.remaining().setScale(0, RoundingMode.FLOOR).toPlainString()
                     + ";t=" + ceilSeconds(decision.resetAfterMillis()));
@@ -59,7 +60,22 @@ public final class RateLimitHeaders {
         return headers;
     }
 
-    static long ceilSeconds(long millis) {
+    /** The headers of a 503 when the limiter could not decide at all: the policy, and a retry in a second. No remaining count is known. */
+    public static Map<String, String> undecided(BucketPolicy policy) {
+        Map<String, String> headers = new LinkedHashMap<>();
+        headers.put(POLICY, policyField(policy));
+        headers.put(RETRY_AFTER, "1");
+        return headers;
+    }
+
+    private static String policyField(BucketPolicy policy) {
+        long window = Math.max(1, ceilSeconds(policy.timeToFill().toMillis()));
+        long quota = Math.max(1, policy.refillPerSecond().multiply(BigDecimal.valueOf(window))
+                .setScale(0, RoundingMode.FLOOR).longValueExact());
+        return POLICY_NAME + ";q=" + quota + ";w=" + window;
+    }
+
+    private static long ceilSeconds(long millis) {
         return Math.ceilDiv(millis, 1000L);
     }
 }

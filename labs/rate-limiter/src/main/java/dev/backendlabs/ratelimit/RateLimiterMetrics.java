@@ -55,7 +55,7 @@ public final class RateLimiterMetrics {
         return nearLimit.sum();
     }
 
-    /** Decisions Redis could not make (unreachable, timed out); the failure policy answered. */
+    /** Decisions Redis could not make (unreachable, timed out, or refusing: READONLY, OOM, ...); the failure policy answered. */
     public long redisFailures() {
         return redisFailures.sum();
     }

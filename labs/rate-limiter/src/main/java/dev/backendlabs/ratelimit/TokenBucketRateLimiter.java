@@ -11,10 +11,12 @@ import redis.clients.jedis.exceptions.JedisException;
 import java.math.BigDecimal;
 import java.time.Duration;
 import java.util.List;
+import java.util.NoSuchElementException;
 import java.util.Objects;
+import java.util.regex.Pattern;
 
 /**
- * A token-bucket rate limiter whose every decision is one {@code EVALSHA} of
+ * THE PATTERN: a token-bucket rate limiter whose every decision is one {@code EVALSHA} of
  * {@code token_bucket.lua}: read, refill, decide and write happen atomically on the server, on
  * one key, with the server's clock. No interleaving of clients can over-admit, and no client
  * clock can skew the refill.
@@ -31,17 +33,23 @@ import java.util.Objects;
  * <h2>When Redis cannot answer</h2>
  * Every blocking step of a decision — waiting for a pooled connection, connecting, reading a
  * reply — is bounded by the timeout (default 50 ms). When Redis is unreachable, hangs, or
- * answers that it cannot serve ({@code READONLY} after a failover, {@code LOADING},
- * {@code BUSY}, {@code MASTERDOWN}, {@code CLUSTERDOWN}, {@code TRYAGAIN}), the
- * {@link FailurePolicy} answers instead and {@link RateLimiterMetrics#redisFailures()} counts it.
- * A stopped or hung Redis costs about one timeout; a Redis that is alive but slow at every step
- * can cost a few (connect, then read, then a NOSCRIPT reload), so size the timeout for that.
+ * answers that it cannot serve ({@code READONLY} after a failover, {@code OOM} at
+ * {@code maxmemory}, {@code LOADING}, {@code BUSY}, {@code MASTERDOWN}, {@code CLUSTERDOWN},
+ * {@code TRYAGAIN}, {@code MISCONF}, {@code NOREPLICAS}), the {@link FailurePolicy} answers
+ * instead and {@link RateLimiterMetrics#redisFailures()} counts it. Redis 6.2 and older wrap an
+ * error raised inside a script ({@code ERR Error running script ... -READONLY ...}), so the code
+ * is recognised where Redis puts it: first in the message, or right after that wrapper. Any other
+ * error reply is a bug (a key holding another type, say) and is thrown.
+ *
+ * <p>A stopped or hung Redis costs about one timeout; a Redis that is alive but slow at every
+ * step can cost a few (connect, then read, then a NOSCRIPT reload), so size the timeout for that.
  *
  * <p>A connection that fails fast (refused, reset: typically a pooled connection left stale by a
- * Redis restart) is retried once on a fresh connection if less than half the timeout is spent, so
- * the first decision after a restart still reaches Redis. If the reset came after Redis had run
- * the script, the retry spends the cost a second time: the limiter then errs toward denying,
- * never toward over-admitting.
+ * Redis restart) is retried once if less than half the timeout is spent. Every idle connection
+ * in the pool was opened before the same restart, so the pool's idle connections are cleared
+ * first and the retry runs on a new one: the first decision after a restart reaches Redis instead
+ * of the failure policy. If the reset came after Redis had run the script, the retry spends the
+ * cost a second time: the limiter then errs toward denying, never toward over-admitting.
  *
  * <h2>Keys</h2>
  * The caller's key is the bucket's key, whole: it is the only key the script touches, so the
@@ -99,10 +107,6 @@ public final class TokenBucketRateLimiter implements RateLimiter, AutoCloseable 
         return policy;
     }
 
-    public FailurePolicy failurePolicy() {
-        return failurePolicy;
-    }
-
     public RateLimiterMetrics metrics() {
         return metrics;
     }
@@ -112,6 +116,8 @@ public final class TokenBucketRateLimiter implements RateLimiter, AutoCloseable 
      * changing anything; a cost above capacity is denied with {@link Decision#canNeverSucceed()}.
      *
      * @throws RateLimitArgumentException for a blank key or a negative cost, before any round trip
+     * @throws JedisException              for an error reply that is not unavailability: a bug, such as
+     *                                     a key that holds another type
      */
     @Override
     public Decision tryAcquire(String key, long cost) {
@@ -137,6 +143,8 @@ public final class TokenBucketRateLimiter implements RateLimiter, AutoCloseable 
         try {
             return runOnce(keys, args);
         } catch (JedisConnectionException e) {
+            // The failed connection is already destroyed; the idle ones date from before the same outage.
+            pool.clear();
             if (System.nanoTime() - start >= budgetNanos / 2) {
                 throw e;
             }
@@ -150,18 +158,28 @@ public final class TokenBucketRateLimiter implements RateLimiter, AutoCloseable 
         }
     }
 
-    private static final List<String> UNAVAILABLE_REPLIES = List.of("READONLY", "LOADING", "BUSY", "MASTERDOWN", "CLUSTERDOWN", "TRYAGAIN");
+    /**
+     * Error codes of a server that cannot serve right now. Matched where Redis puts the code: at the
+     * start of the message, or right after the wrapper Redis 6.2 and older put around an error
+     * raised inside a script, with only line positions in between:
+     * {@code ERR Error running script (call to f_<sha>): @user_script:129: @user_script: 129: -READONLY You can't write...}
+     * (a refusal before the command) or {@code ... @user_script:99: WRONGTYPE Operation against...} (the command's error).
+     * Never anywhere else, so a code inside other text (an argument echoed in an error,
+     * {@code BUSYKEY}) does not count.
+     */
+    private static final Pattern UNAVAILABLE = Pattern.compile(
+            "^(?:ERR Error running script \\(call to f_[0-9a-f]+\\):(?: @user_script: ?\\d+:)* -?)?"
+                    + "(?:READONLY|OOM|LOADING|BUSY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|MISCONF|NOREPLICAS)(?![A-Z])");
 
     /**
      * Pool exhaustion (no connection within the timeout) and error replies of a server that cannot
      * serve right now are unavailability, handled by the failure policy; other errors are bugs.
      */
-    private static boolean isUnavailable(JedisException e) {
-        if (e.getCause() instanceof java.util.NoSuchElementException) {
+    static boolean isUnavailable(JedisException e) {
+        if (e.getCause() instanceof NoSuchElementException) {
             return true;
         }
-        String message = e.getMessage() == null ? "" : e.getMessage();
-        return UNAVAILABLE_REPLIES.stream().anyMatch(message::startsWith);
+        return e.getMessage() != null && UNAVAILABLE.matcher(e.getMessage()).find();
     }
 
     private Decision fallback() {

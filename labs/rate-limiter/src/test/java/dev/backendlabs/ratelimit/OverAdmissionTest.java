@@ -1,5 +1,7 @@
 package dev.backendlabs.ratelimit;
 
+import dev.backendlabs.ratelimit.RateLimiterFixture.Admissions;
+import dev.backendlabs.ratelimit.RateLimiterFixture.HotKeyLoad;
 import dev.backendlabs.shared.backend.LabNamespace;
 import dev.backendlabs.shared.backend.RedisBackend;
 import dev.backendlabs.shared.junit.Lab;
@@ -16,23 +18,25 @@ import redis.clients.jedis.JedisPoolConfig;
 
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * 32 threads hammer one hot key for 100,000 decisions, with a policy of 1,000 per second
- * (bucket: capacity 100, refill 1,000/s; fixed window: 1,000 per 1 s window).
+ * 32 threads hammer one hot key, with a policy of 1,000 per second (bucket: capacity 100, refill
+ * 1,000/s; fixed window: 1,000 per 1 s window).
  *
  * <ul>
- *   <li>The Lua bucket admits at most {@code capacity + rate × elapsed} (exact, elapsed from Redis
- *       TIME around the run) and not fewer than that minus {@value #UNDER_ADMISSION_TOLERANCE}
- *       tokens (rate × 250 ms: tokens that accrue before the first and after the last decision,
- *       or while every thread is descheduled).</li>
+ *   <li>Over 100,000 decisions the Lua bucket admits at most {@code capacity + rate × elapsed}
+ *       (exact), elapsed being the Redis {@code TIME} span from right before the first decision to
+ *       right after the last (see {@link HotKeyLoad#run}), and not fewer than that minus
+ *       {@value #UNDER_ADMISSION_TOLERANCE} tokens.</li>
  *   <li>The read-modify-write limiter, same arithmetic without atomicity, over-admits.</li>
- *   <li>The fixed window admits more than its limit within one window's length across a boundary
- *       (run for at least 2.5 s and 100,000 decisions, starting mid-window as real traffic does).</li>
+ *   <li>One yardstick for the fixed window and the bucket: the most admissions in any 1 s span,
+ *       both limiters in the same run, under the same load, started mid-window. The window's peak
+ *       is far above the bucket's.</li>
  *   <li>Bucket4j (compare-and-swap) does not over-admit; it runs fewer decisions, being slower.</li>
  * </ul>
  */
@@ -45,15 +49,21 @@ class OverAdmissionTest {
     static final BucketPolicy POLICY = BucketPolicy.perSecond(100, 1000);
     static final long WINDOW_LIMIT = 1000;
     /**
-     * Tokens that may accrue unspent: before the first and after the last decision of the run, and
-     * while all 32 threads are descheduled. Measured shortfall: 16–35 on an idle 2-core machine, 75
-     * with both cores saturated by another process; the band is rate × 250 ms.
+     * Tokens that may accrue unspent: a new bucket starts full and refill stops at capacity, so whatever accrues before
+     * the 32 threads, released together, have spent the first 100 tokens is lost, and so is the refill of any pause
+     * longer than the bucket takes to fill (100 ms) with every thread descheduled. The bracket itself adds under a
+     * token (a round trip at each end). Measured with load average 11–14 on the 2 cores (other builds running): a
+     * shortfall of 1–3 in seven runs, 30 in one where the first 100 admissions took 45 ms. The band is rate × 50 ms;
+     * the old bracket around the whole thread pool, with no warm-up, needed 250.
      */
-    static final long UNDER_ADMISSION_TOLERANCE = 250;
+    static final long UNDER_ADMISSION_TOLERANCE = 50;
+    /**
+     * The fixed window's 1 s peak over the bucket's. Theory: 2 × 1,000 against 100 + 1,000, 1.82;
+     * measured 1.82.
+     */
+    static final double PEAK_RATIO_FLOOR = 1.5;
 
     private static JedisPool pool;
-    private static long[] bucketTimeline;
-    private static long[] windowTimeline;
 
     @BeforeAll
     static void openPool(RedisBackend redis) {
@@ -64,33 +74,25 @@ class OverAdmissionTest {
     }
 
     @AfterAll
-    static void chartAndClose(LabReport report) {
-        if (bucketTimeline != null && windowTimeline != null) {
-            XYChart chart = Charts.line("Admitted over time, 1,000/s policy, 32 threads on one key",
-                    "time since the first decision (ms)", "admitted so far (requests)");
-            addCumulative(chart, "fixed window, 1,000 per 1 s window", windowTimeline);
-            addCumulative(chart, "token bucket, capacity 100, 1,000/s", bucketTimeline);
-            report.chart("admitted-over-time.png", chart);
-        }
+    static void closePool() {
         pool.close();
     }
 
     @Test
     void luaTokenBucketNeverOverAdmitsUnderConcurrentClients(LabNamespace namespace, LabReport report) throws Exception {
         try (TokenBucketRateLimiter limiter = TokenBucketRateLimiter.builder(POLICY).pool(pool).build()) {
-            Hammer.Result result = Hammer.run(limiter, namespace.redisKey("hot", UUID.randomUUID().toString()), THREADS, DECISIONS, pool);
+            HotKeyLoad.Result result = HotKeyLoad.run(limiter, hotKey(namespace, "hot"), THREADS, DECISIONS, pool);
 
-            long bound = result.bound(POLICY);
             report.metric("token_bucket_overadmissions", result.overAdmissions(POLICY), "requests",
-                    "Admissions above capacity + rate x elapsed by the Lua bucket, 32 threads, " + DECISIONS + " decisions on one key.");
-            report.metric("token_bucket_shortfall", Math.max(0, bound - result.admitted()), "requests",
-                    "How far below the bound the Lua bucket stayed: tokens that accrued before the first and after the last decision"
-                            + " (tolerance " + UNDER_ADMISSION_TOLERANCE + ").");
+                    "Admissions above capacity + rate x elapsed by the Lua bucket, 32 threads, " + DECISIONS + " decisions on one key;"
+                            + " elapsed is Redis TIME from right before the first decision to right after the last.");
+            report.metric("token_bucket_shortfall", result.shortfall(POLICY), "requests",
+                    "How far below that bound the Lua bucket stayed (tolerance " + UNDER_ADMISSION_TOLERANCE + ").");
 
             assertThat(result.decisions()).isEqualTo(DECISIONS);
-            assertThat(result.admitted()).isLessThanOrEqualTo(bound).isGreaterThanOrEqualTo(bound - UNDER_ADMISSION_TOLERANCE);
+            assertThat(result.overAdmissions(POLICY)).isZero();
+            assertThat(result.shortfall(POLICY)).isLessThanOrEqualTo(UNDER_ADMISSION_TOLERANCE);
             assertThat(limiter.metrics().redisFailures()).isZero();
-            bucketTimeline = relative(result.admissionMillis());
         }
     }
 
@@ -98,68 +100,83 @@ class OverAdmissionTest {
     void readModifyWriteLimiterOverAdmitsUnderConcurrentClients(LabNamespace namespace, LabReport report) throws Exception {
         RateLimiter limiter = new ReadModifyWriteRateLimiter(pool, POLICY, Clock.systemUTC());
 
-        Hammer.Result result = Hammer.run(limiter, namespace.redisKey("hot", UUID.randomUUID().toString()), THREADS, DECISIONS, pool);
+        HotKeyLoad.Result result = HotKeyLoad.run(limiter, hotKey(namespace, "hot"), THREADS, DECISIONS, pool);
 
         long over = result.overAdmissions(POLICY);
         report.metric("read_modify_write_overadmissions", over, "requests",
-                "Admissions above capacity + rate x elapsed by HMGET, refill in Java, HSET; same policy and load (bound " + result.bound(POLICY) + ").");
-        assertThat(over).as("admitted %d, bound %d", result.admitted(), result.bound(POLICY)).isPositive();
+                "Admissions above capacity + rate x elapsed by HMGET, refill in Java, HSET; same policy, load and bracket (bound "
+                        + result.bound(POLICY) + ").");
+        assertThat(over).as("admitted %d, bound %d", result.admissions().count(), result.bound(POLICY)).isPositive();
     }
 
     @Test
-    void fixedWindowAdmitsMoreThanItsLimitAcrossAWindowBoundary(LabNamespace namespace, LabReport report) throws Exception {
-        FixedWindowRateLimiter limiter = new FixedWindowRateLimiter(pool, WINDOW_LIMIT, Duration.ofSeconds(1), Clock.systemUTC());
-        startHalfwayThroughAWindow();
+    void fixedWindowPeaksFarAboveTheTokenBucketUnderTheSameLoad(LabNamespace namespace, LabReport report) throws Exception {
+        FixedWindowRateLimiter window = new FixedWindowRateLimiter(pool, WINDOW_LIMIT, Duration.ofSeconds(1), Clock.systemUTC());
+        try (TokenBucketRateLimiter bucket = TokenBucketRateLimiter.builder(POLICY).pool(pool).build()) {
+            startHalfwayThroughAWindow();
 
-        // At least 100,000 decisions and at least 2.5 s, so the run crosses several window boundaries.
-        Hammer.Result result = Hammer.run(limiter, namespace.redisKey("window", UUID.randomUUID().toString()),
-                LoadRunner.workers(THREADS).operations(DECISIONS).minimumDuration(Duration.ofMillis(2500)), pool);
+            // Both limiters in one run, decisions alternating between them: at least 100,000 decisions and 2.5 s, so the run
+            // crosses two window boundaries.
+            List<Admissions> admissions = HotKeyLoad.interleaved(List.of(window, bucket),
+                    List.of(hotKey(namespace, "window"), hotKey(namespace, "bucket")),
+                    LoadRunner.workers(THREADS).operations(DECISIONS).minimumDuration(Duration.ofMillis(2500)));
 
-        assertThat(result.decisions()).isGreaterThanOrEqualTo(DECISIONS);
-        long worst = result.maxInAnyWindow(1000);
-        double ratio = (double) worst / WINDOW_LIMIT;
-        report.metric("fixed_window_boundary_ratio", ratio, "x limit",
-                "Most admissions in any 1 s span divided by the 1,000-per-window limit: the burst straddles a boundary.");
-        assertThat(worst).as("most admissions in any 1 s span").isGreaterThan(WINDOW_LIMIT);
-        windowTimeline = relative(result.admissionMillis());
+            long windowPeak = admissions.get(0).peakInAnySpan(1000);
+            long bucketPeak = admissions.get(1).peakInAnySpan(1000);
+            double boundaryRatio = (double) windowPeak / WINDOW_LIMIT;
+            double peakRatio = (double) windowPeak / bucketPeak;
+            report.metric("fixed_window_boundary_ratio", boundaryRatio, "x limit",
+                    "Most fixed-window admissions in any 1 s span over its 1,000-per-window limit; the run starts mid-window on purpose.");
+            report.metric("fixed_window_vs_bucket_peak_ratio", peakRatio, "x",
+                    "Most admissions in any 1 s span, fixed window over token bucket (capacity 100, 1,000/s), same run and load"
+                            + " (peaks " + windowPeak + " and " + bucketPeak + ").");
+            assertThat(windowPeak).as("fixed window, most admissions in any 1 s span").isGreaterThan(WINDOW_LIMIT);
+            assertThat(peakRatio).as("window peak %d over bucket peak %d", windowPeak, bucketPeak).isGreaterThan(PEAK_RATIO_FLOOR);
+            report.chart("admitted-over-time.png", admittedOverTime(admissions.get(0), admissions.get(1)));
+        }
     }
 
     @Test
     void bucket4jDoesNotOverAdmitUnderConcurrentClients(LabNamespace namespace, LabReport report) throws Exception {
         RateLimiter limiter = new Bucket4jRateLimiter(pool, POLICY);
 
-        Hammer.Result result = Hammer.run(limiter, namespace.redisKey("bucket4j", UUID.randomUUID().toString()), THREADS, BUCKET4J_DECISIONS, pool);
+        HotKeyLoad.Result result = HotKeyLoad.run(limiter, hotKey(namespace, "bucket4j"), THREADS, BUCKET4J_DECISIONS, pool);
 
         report.metric("bucket4j_overadmissions", result.overAdmissions(POLICY), "requests",
-                "Admissions above capacity + rate x elapsed by Bucket4j's Jedis CAS backend, 32 threads, " + BUCKET4J_DECISIONS + " decisions.");
-        assertThat(result.admitted()).isLessThanOrEqualTo(result.bound(POLICY));
+                "Admissions above capacity + rate x elapsed by Bucket4j's Jedis CAS backend, 32 threads, " + BUCKET4J_DECISIONS
+                        + " decisions, same bracket.");
+        assertThat(result.overAdmissions(POLICY)).isZero();
     }
 
-    /** The traffic starts mid-window, as real traffic does; a run that starts on a boundary hides the doubling. */
+    private static String hotKey(LabNamespace namespace, String limiter) {
+        return namespace.redisKey(limiter, UUID.randomUUID().toString());
+    }
+
+    /** The traffic starts mid-window: the fixed window's worst case, engineered on purpose. A run from a boundary hides the doubling. */
     private static void startHalfwayThroughAWindow() throws InterruptedException {
         long now = System.currentTimeMillis();
         TimeUnit.MILLISECONDS.sleep((1500 - now % 1000) % 1000);
     }
 
-    private static long[] relative(long[] millis) {
-        long first = millis.length == 0 ? 0 : millis[0];
-        long[] relative = new long[millis.length];
-        for (int i = 0; i < millis.length; i++) {
-            relative[i] = millis[i] - first;
-        }
-        return relative;
+    private static XYChart admittedOverTime(Admissions window, Admissions bucket) {
+        XYChart chart = Charts.line("Admitted over time, 1,000/s policy, 32 threads, both limiters in one run",
+                "time since the first admission (ms)", "admitted so far (requests)");
+        long origin = Math.min(window.millis()[0], bucket.millis()[0]);
+        addCumulative(chart, "fixed window, 1,000 per 1 s window", window.millis(), origin);
+        addCumulative(chart, "token bucket, capacity 100, 1,000/s", bucket.millis(), origin);
+        return chart;
     }
 
     /** Cumulative admissions, one point per 10 ms over the first 3 s or until the run ended. */
-    private static void addCumulative(XYChart chart, String name, long[] timeline) {
-        long end = timeline.length == 0 ? 0 : timeline[timeline.length - 1];
+    private static void addCumulative(XYChart chart, String name, long[] millis, long origin) {
+        long end = millis.length == 0 ? 0 : millis[millis.length - 1] - origin;
         int points = (int) Math.min(300, end / 10 + 2);
         double[] x = new double[points];
         double[] y = new double[points];
         int index = 0;
         for (int p = 0; p < points; p++) {
             long until = p * 10L;
-            while (index < timeline.length && timeline[index] <= until) {
+            while (index < millis.length && millis[index] - origin <= until) {
                 index++;
             }
             x[p] = until;

@@ -25,8 +25,10 @@ class RateLimitHeadersTest {
     void policyAdvertisesTheSustainedRateAsAQuotaPerWholeSecondWindow() {
         Decision decision = new Decision(true, new BigDecimal("99"), -1, 1, Decision.Source.REDIS);
 
-        assertThat(RateLimitHeaders.of(decision, BucketPolicy.perSecond(100, 1000))).containsEntry("RateLimit-Policy", "\"default\";q=1000;w=1");
-        assertThat(RateLimitHeaders.of(decision, BucketPolicy.perSecond(10, 0.5))).containsEntry("RateLimit-Policy", "\"default\";q=10;w=20");
+        assertThat(RateLimitHeaders.of(decision, BucketPolicy.perSecond(100, 1000)))
+                .containsEntry("RateLimit-Policy", "\"default\";q=1000;w=1");
+        assertThat(RateLimitHeaders.of(decision, BucketPolicy.perSecond(10, 0.5)))
+                .containsEntry("RateLimit-Policy", "\"default\";q=10;w=20");
         assertThat(RateLimitHeaders.of(decision, BucketPolicy.of(1, 1, java.time.Duration.ofDays(1))))
                 .containsEntry("RateLimit-Policy", "\"default\";q=1;w=86400");
     }
@@ -36,7 +38,8 @@ class RateLimitHeadersTest {
         Decision decision = new Decision(false, new BigDecimal("0.2"), 80, 9_980, Decision.Source.REDIS);
 
         assertThat(RateLimitHeaders.status(decision)).isEqualTo(429);
-        assertThat(RateLimitHeaders.of(decision, POLICY)).containsEntry("Retry-After", "1").containsEntry("RateLimit", "\"default\";r=0;t=10");
+        assertThat(RateLimitHeaders.of(decision, POLICY))
+                .containsEntry("Retry-After", "1").containsEntry("RateLimit", "\"default\";r=0;t=10");
     }
 
     @Test

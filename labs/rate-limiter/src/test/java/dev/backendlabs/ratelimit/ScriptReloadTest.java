@@ -29,7 +29,8 @@ class ScriptReloadTest {
 
             assertThat(decision.source()).isEqualTo(Decision.Source.REDIS);
             assertThat(decision.allowed()).isTrue();
-            assertThat(decision.remaining()).as("10 - 2 tokens, plus what refilled since").isBetween(new java.math.BigDecimal("8"), new java.math.BigDecimal("8.999999"));
+            assertThat(decision.remaining()).as("10 - 2 tokens, plus what refilled since")
+                    .isBetween(new java.math.BigDecimal("8"), new java.math.BigDecimal("8.999999"));
             assertThat(limiter.metrics().scriptReloads()).isEqualTo(1);
             assertThat(limiter.metrics().redisFailures()).isZero();
         }

@@ -14,6 +14,7 @@ import java.math.BigDecimal;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.UUID;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -21,12 +22,15 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 /**
  * Bad arguments get a clear, typed error naming the argument and change nothing: in Lua an
  * {@code ERR rate-limiter:} error reply, in Java a {@link RateLimitArgumentException} before
- * any round trip.
+ * any round trip. Java and the script accept exactly the same rates, exponent forms included,
+ * down to the minimum {@code capacity / 1e15}.
  */
 @Lab("rate-limiter")
 class TokenBucketValidationTest {
 
-    private static final LuaScript SCRIPT = LuaScript.fromClasspath(TokenBucketRateLimiter.SCRIPT_RESOURCE);
+    private static final LuaScript SCRIPT = RateLimiterFixture.SCRIPT;
+    private static final String RATE_RULE = "rate must be a decimal number of tokens per second from capacity / 1e15 to 1000000000";
+    private static final String NOW = "1700000000000000";
 
     @ParameterizedTest(name = "capacity={0} rate={1} cost={2} now={3} -> {4}")
     @CsvSource(nullValues = "none", value = {
@@ -42,8 +46,13 @@ class TokenBucketValidationTest {
             "10,     abc,    1,   none,   rate",
             "10,     nan,    1,   none,   rate",
             "10,     inf,    1,   none,   rate",
-            "10,     1e3,    1,   none,   rate",
+            "10,     0x10,   1,   none,   rate",
+            "10,     '',     1,   none,   rate",
             "10,     0.0,    1,   none,   rate",
+            "10,     1e400,  1,   none,   rate",
+            "1000000000, 0.00000099999999, 1, none, rate",
+            "1000000000, 0.00000001, 1, none, rate",
+            "1,      0.0000000000000001, 1, none, rate",
             "10,     1,      -1,  none,   cost",
             "10,     1,      1.5, none,   cost",
             "10,     1,      x,   none,   cost",
@@ -72,6 +81,74 @@ class TokenBucketValidationTest {
         }
     }
 
+    /**
+     * Each rate text through {@link BucketPolicy#perSecond(long, String)} and through the script:
+     * both accept it or both reject it with the same wording; an accepted one gives the same reply
+     * as the plain decimal Java sends ({@link BucketPolicy#rateArgument()}). The minimum is
+     * {@code capacity / 1e15}: at it works, just below is the typed error.
+     */
+    @ParameterizedTest(name = "capacity={0} rate=''{1}'' accepted={2}")
+    @CsvSource({
+            "10,         10,                     true",
+            "10,         0.001,                  true",
+            "10,         .5,                     true",
+            "10,         5.,                     true",
+            "1,          1E-5,                   true",
+            "1,          1e-5,                   true",
+            "1,          1.1574074074074073e-05, true",
+            "1,          1.1574074074074073E-5,  true",
+            "10,         .5e1,                   true",
+            "10,         5.e-1,                  true",
+            "10,         1e+3,                   true",
+            "10,         1000000000,             true",
+            "1000000000, 0.000001,               true",
+            "1000000000, 1E-6,                   true",
+            "1000000000, 0.00000099999999,       false",
+            "1,          1E-15,                  true",
+            "1,          9.9999999E-16,          false",
+            "10,         1000000000.1,           false",
+            "10,         1e400,                  false",
+            "10,         1e-400,                 false",
+            "10,         1e99999999999,          false",
+            "10,         inf,                    false",
+            "10,         Infinity,               false",
+            "10,         nan,                    false",
+            "10,         NaN,                    false",
+            "10,         0x10,                   false",
+            "10,         0x1p3,                  false",
+            "10,         '',                     false",
+            "10,         ' 1',                   false",
+            "10,         '1 ',                   false",
+            "10,         +1,                     false",
+            "10,         -1,                     false",
+            "10,         1e,                     false",
+            "10,         e5,                     false",
+            "10,         1e5e5,                  false",
+            "10,         1.2.3,                  false",
+            "10,         .,                      false"})
+    void javaAndTheScriptAcceptExactlyTheSameRates(long capacity, String rate, boolean accepted, RedisBackend redis,
+                                                    LabNamespace namespace) {
+        try (Jedis jedis = redis.connect()) {
+            String key = namespace.redisKey("validation", "rate", UUID.randomUUID().toString());
+            if (!accepted) {
+                assertThatThrownBy(() -> BucketPolicy.perSecond(capacity, rate)).isInstanceOfSatisfying(RateLimitArgumentException.class,
+                        e -> assertThat(e.argument()).isEqualTo("rate")).hasMessageStartingWith("rate-limiter: " + RATE_RULE);
+                assertThatThrownBy(() -> SCRIPT.run(jedis, List.of(key), List.of(Long.toString(capacity), rate, "1", NOW), () -> { }))
+                        .isInstanceOf(JedisDataException.class).hasMessageStartingWith("ERR rate-limiter: " + RATE_RULE);
+                assertThat(jedis.exists(key)).isFalse();
+                return;
+            }
+            BucketPolicy policy = BucketPolicy.perSecond(capacity, rate);
+            String plainKey = key + ":plain";
+            Object asGiven = SCRIPT.run(jedis, List.of(key), List.of(Long.toString(capacity), rate, "1", NOW), () -> { });
+            Object asJavaSendsIt = SCRIPT.run(jedis, List.of(plainKey), List.of(Long.toString(capacity), policy.rateArgument(), "1", NOW),
+                    () -> { });
+            assertThat(asGiven).as("reply for '%s' and for Java's '%s'", rate, policy.rateArgument()).isEqualTo(asJavaSendsIt);
+            assertThat(jedis.pttl(key)).as("a TTL within PX range").isPositive();
+            jedis.del(key, plainKey);
+        }
+    }
+
     @Test
     void scriptRequiresExactlyOneKey(RedisBackend redis, LabNamespace namespace) {
         try (Jedis jedis = redis.connect()) {
@@ -92,15 +169,33 @@ class TokenBucketValidationTest {
                 e -> assertThat(e.argument()).isEqualTo("capacity"))
                 .hasMessage("rate-limiter: capacity must be an integer from 1 to 1000000000, got '0'");
         assertThatThrownBy(() -> BucketPolicy.perSecond(2_000_000_000L, 1)).isInstanceOf(RateLimitArgumentException.class);
-        for (double rate : new double[] {0, -1, Double.NaN, Double.POSITIVE_INFINITY, 2e9}) {
-            assertThatThrownBy(() -> BucketPolicy.perSecond(10, rate)).isInstanceOfSatisfying(RateLimitArgumentException.class,
+        for (double rate : new double[] {0, -1, Double.NaN, Double.POSITIVE_INFINITY, 2e9, 9.9999999e-7}) {
+            assertThatThrownBy(() -> BucketPolicy.perSecond(1_000_000_000, rate)).isInstanceOfSatisfying(RateLimitArgumentException.class,
                     e -> assertThat(e.argument()).isEqualTo("rate"))
-                    .hasMessageStartingWith("rate-limiter: rate must be a decimal number of tokens per second above 0");
+                    .hasMessageStartingWith("rate-limiter: " + RATE_RULE);
         }
         assertThatThrownBy(() -> new BucketPolicy(10, null)).isInstanceOf(RateLimitArgumentException.class);
         assertThatThrownBy(() -> BucketPolicy.of(10, 1, Duration.ZERO)).isInstanceOf(RateLimitArgumentException.class);
+        assertThat(BucketPolicy.perSecond(1_000_000_000, 1e-6).rateArgument()).isEqualTo("0.000001");
+        assertThat(BucketPolicy.perSecond(1, 1.0 / 86_400).rateArgument()).isEqualTo("0.000011574074074074073");
         assertThat(BucketPolicy.of(1, 1, Duration.ofDays(1)).rateArgument()).isEqualTo("0.000011574074074074074074");
         assertThat(new BucketPolicy(5, new BigDecimal("1E+1")).rateArgument()).isEqualTo("10");
+    }
+
+    @Test
+    void limiterDecidesAtTheSlowestRateItsCapacityAllows(RedisBackend redis, LabNamespace namespace) {
+        String key = namespace.redisKey("validation", "slowest");
+        try (TokenBucketRateLimiter limiter = TokenBucketRateLimiter.builder(BucketPolicy.perSecond(1_000_000_000, "1E-6"))
+                .redis(new HostAndPort(redis.host(), redis.port())).build();
+             Jedis jedis = redis.connect()) {
+            Decision decision = limiter.tryAcquire(key, 1_000_000_000);
+
+            assertThat(decision.source()).isEqualTo(Decision.Source.REDIS);
+            assertThat(decision.allowed()).isTrue();
+            assertThat(decision.resetAfterMillis()).isEqualTo(1_000_000_000_000_000_000L);
+            assertThat(jedis.pttl(key)).as("TTL: time to fill plus 1 s slack").isGreaterThan(1_000_000_000_000_000_000L);
+            jedis.del(key);
+        }
     }
 
     @Test
