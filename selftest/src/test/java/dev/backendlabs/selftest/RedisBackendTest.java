@@ -42,7 +42,7 @@ class RedisBackendTest {
              Jedis primary = redis.connect()) {
             assertThat(dedicated.backend().port()).isNotEqualTo(redis.port());
             primary.set("selftest:replicated", "from the primary");
-            replica.replicaof(redis.host(), redis.port());
+            replica.replicaof(redis.addressForServers().getHost(), redis.addressForServers().getPort());
             try {
                 await().atMost(Duration.ofSeconds(30)).until(() -> "from the primary".equals(replica.get("selftest:replicated")));
                 assertThatThrownBy(() -> replica.set("selftest:replicated", "x")).hasMessageContaining("READONLY");

@@ -44,7 +44,7 @@ class UnwritableRedisTest {
         try (RunningServer<RedisBackend> replica = Backends.newRedis()) {
             RedisBackend redis = replica.backend();
             try (Jedis jedis = redis.connect()) {
-                jedis.replicaof(primary.host(), primary.port());
+                jedis.replicaof(primary.addressForServers().getHost(), primary.addressForServers().getPort());
                 await().atMost(Duration.ofSeconds(10)).until(() -> jedis.info("replication").contains("master_link_status:up"));
             }
             try (TokenBucketRateLimiter open = limiter(redis, FailurePolicy.FAIL_OPEN);

@@ -73,7 +73,9 @@ final class DockerServers {
                     return jedis.ping();
                 }
             });
-            return new RedisBackend(BackendMode.DOCKER, address, RedisBackend.NO_CREDENTIALS, control);
+            // Read at each call: a restarted container may get another address on the bridge network.
+            return new RedisBackend(BackendMode.DOCKER, address, RedisBackend.NO_CREDENTIALS, control, () -> new HostAndPort(
+                    container.getCurrentContainerInfo().getNetworkSettings().getIpAddress(), 6379));
         }, backend -> { });
     }
 

@@ -7,6 +7,7 @@ import redis.clients.jedis.JedisPool;
 import redis.clients.jedis.JedisPoolConfig;
 
 import java.time.Duration;
+import java.util.function.Supplier;
 
 /**
  * A running Redis server: its address, Jedis factories and, where this run owns the server,
@@ -24,11 +25,18 @@ public final class RedisBackend implements Backend, FaultControl {
     private final HostAndPort address;
     private final Credentials credentials;
     private final FaultControl control;
+    private final Supplier<HostAndPort> addressForServers;
     private final String version;
 
     RedisBackend(BackendMode mode, HostAndPort address, Credentials credentials, FaultControl control) {
+        this(mode, address, credentials, control, () -> address);
+    }
+
+    RedisBackend(BackendMode mode, HostAndPort address, Credentials credentials, FaultControl control,
+                 Supplier<HostAndPort> addressForServers) {
         this.mode = mode;
         this.address = address;
+        this.addressForServers = addressForServers;
         this.credentials = credentials;
         this.control = control;
         try (Jedis jedis = connect()) {
@@ -75,6 +83,15 @@ public final class RedisBackend implements Backend, FaultControl {
     /** One new connection with a 2 s timeout; the caller closes it. */
     public Jedis connect() {
         return new Jedis(address, clientConfig(Duration.ofSeconds(2)));
+    }
+
+    /**
+     * Where another server of this run reaches this one — for {@code REPLICAOF}, say. The same as
+     * {@link #hostAndPort()} except in docker mode, where another container reaches this one at its
+     * address on the Docker network, not at the published port on the host.
+     */
+    public HostAndPort addressForServers() {
+        return addressForServers.get();
     }
 
     /** Where clients connect, for Jedis constructors that take one. */
