@@ -29,6 +29,7 @@ public final class LabReport {
     private final Map<String, Chart<?, ?>> charts = new LinkedHashMap<>();
     private final Map<String, ChartSpec> declared = new LinkedHashMap<>();
     private final Map<String, TestOutcome> tests = new LinkedHashMap<>();
+    private final Map<String, String> notRun = new LinkedHashMap<>();
     private final Set<String> expectedTests = new TreeSet<>();
 
     public LabReport(String lab, Scale scale) {
@@ -104,6 +105,17 @@ public final class LabReport {
     /** Records how one test of the lab ended; the report says which ran and whether the run was complete. */
     public synchronized void testOutcome(String test, TestOutcome outcome) {
         tests.put(test, outcome);
+    }
+
+    /** Records that a test did not run, and why (shown in the console table and in {@code results.json}). */
+    public synchronized void notRun(String test, String reason) {
+        tests.put(test, TestOutcome.ABORTED);
+        notRun.put(test, reason);
+    }
+
+    /** The tests that did not run, with the reason each gave. */
+    public synchronized Map<String, String> notRun() {
+        return new LinkedHashMap<>(notRun);
     }
 
     public synchronized Map<String, TestOutcome> tests() {

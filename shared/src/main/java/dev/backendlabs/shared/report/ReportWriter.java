@@ -107,6 +107,7 @@ public final class ReportWriter {
         Map<String, String> tests = new LinkedHashMap<>();
         report.tests().forEach((test, outcome) -> tests.put(test, outcome.label()));
         root.put("tests", tests);
+        root.put("not_run", report.notRun());
         root.put("complete", report.missingTests().isEmpty());
         root.put("missing_tests", report.missingTests());
         return root;
@@ -154,6 +155,7 @@ public final class ReportWriter {
         String rowFormat = "  %-" + nameWidth + "s  %" + valueWidth + "s  %s%n";
         out.append(String.format(rowFormat, "metric", "value", "unit"));
         metrics.forEach((name, metric) -> out.append(String.format(rowFormat, name, metric.formattedValue(), metric.unit())));
+        report.notRun().forEach((test, reason) -> out.append("  not run: ").append(test).append(" — ").append(reason).append('\n'));
         return out.toString();
     }
 }

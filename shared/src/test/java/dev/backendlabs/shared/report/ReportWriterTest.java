@@ -102,6 +102,7 @@ class ReportWriterTest {
         report.expectTests(java.util.Set.of("ClaimTest.holds", "ClaimTest.breaks", "ExperimentTest.measures"));
         report.testOutcome("ClaimTest.holds", TestOutcome.PASSED);
         report.testOutcome("ClaimTest.breaks", TestOutcome.FAILED);
+        report.notRun("ExperimentTest.needsATool", "pgbouncer is not installed: apt-get install pgbouncer");
 
         ReportWriter.write(report, environment, directory, quiet());
 
@@ -110,6 +111,8 @@ class ReportWriterTest {
         assertThat(json.path("tests").path("ClaimTest.breaks").asText()).isEqualTo("failed");
         assertThat(json.path("complete").asBoolean()).isFalse();
         assertThat(json.path("missing_tests").get(0).asText()).isEqualTo("ExperimentTest.measures");
+        assertThat(json.path("tests").path("ExperimentTest.needsATool").asText()).isEqualTo("not run");
+        assertThat(json.path("not_run").path("ExperimentTest.needsATool").asText()).contains("apt-get install pgbouncer");
         assertThat(Files.readString(directory.resolve("report.md"))).contains("partial run: 1 of the lab's tests did not run");
     }
 
