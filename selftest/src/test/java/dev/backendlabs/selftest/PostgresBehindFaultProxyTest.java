@@ -103,7 +103,8 @@ class PostgresBehindFaultProxyTest {
 
             proxy.reset();
 
-            assertThatThrownBy(() -> sleeping.get(2, TimeUnit.SECONDS)).as("well before pg_sleep's 5 s").isInstanceOf(ExecutionException.class)
+            assertThatThrownBy(() -> sleeping.get(2, TimeUnit.SECONDS)).as("well before pg_sleep's 5 s")
+                    .isInstanceOf(ExecutionException.class)
                     .rootCause().isInstanceOf(SocketException.class).hasMessageContaining("Connection reset");
         }
         assertThatThrownBy(() -> DriverManager.getConnection(url, driverProperties).close()).as("a new connection")

@@ -174,7 +174,8 @@ class FaultProxyTest {
             proxy.reset();
 
             assertThat(proxy.activeConnections()).isZero();
-            assertThatThrownBy(() -> open.getInputStream().read()).isInstanceOf(SocketException.class).hasMessageContaining("Connection reset");
+            assertThatThrownBy(() -> open.getInputStream().read()).isInstanceOf(SocketException.class)
+                    .hasMessageContaining("Connection reset");
             try (Socket fresh = connect()) {
                 assertThatThrownBy(() -> fresh.getInputStream().read()).isInstanceOf(SocketException.class)
                         .hasMessageContaining("Connection reset");
@@ -299,10 +300,12 @@ class FaultProxyTest {
             proxy.timeoutAfter(DOWNSTREAM, 3);
 
             assertThatThrownBy(() -> proxy.latency(null, Duration.ZERO, Duration.ZERO)).isInstanceOf(IllegalArgumentException.class);
-            assertThatThrownBy(() -> proxy.latency(UPSTREAM, Duration.ofMillis(-1), Duration.ZERO)).isInstanceOf(IllegalArgumentException.class);
+            assertThatThrownBy(() -> proxy.latency(UPSTREAM, Duration.ofMillis(-1), Duration.ZERO))
+                    .isInstanceOf(IllegalArgumentException.class);
             assertThatThrownBy(() -> proxy.latency(UPSTREAM, Duration.ofMillis(10), Duration.ofMillis(20)))
                     .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("jitter");
-            assertThatThrownBy(() -> proxy.latency(UPSTREAM, Duration.ZERO, Duration.ofMillis(-1))).isInstanceOf(IllegalArgumentException.class);
+            assertThatThrownBy(() -> proxy.latency(UPSTREAM, Duration.ZERO, Duration.ofMillis(-1)))
+                    .isInstanceOf(IllegalArgumentException.class);
             assertThatThrownBy(() -> proxy.latency(UPSTREAM, null, Duration.ZERO)).isInstanceOf(IllegalArgumentException.class);
             assertThatThrownBy(() -> proxy.bandwidth(null, 1)).isInstanceOf(IllegalArgumentException.class);
             assertThatThrownBy(() -> proxy.bandwidth(DOWNSTREAM, 0)).isInstanceOf(IllegalArgumentException.class);
@@ -318,7 +321,8 @@ class FaultProxyTest {
             long start = System.nanoTime();
             client.getOutputStream().write(new byte[10]);
             assertThat(client.getInputStream().readNBytes(3)).hasSize(3);
-            assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)).as("the 100 ms latency stayed").isGreaterThanOrEqualTo(100);
+            assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)).as("the 100 ms latency stayed")
+                    .isGreaterThanOrEqualTo(100);
             assertHangs(client);
             assertThat(proxy.bytes(DOWNSTREAM)).as("the 3-byte budget stayed").isEqualTo(3);
         }
