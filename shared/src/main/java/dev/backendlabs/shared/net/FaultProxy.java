@@ -235,9 +235,14 @@ public final class FaultProxy implements AutoCloseable {
     private static ServerSocket bind(String name, int localPort) {
         try {
             ServerSocket socket = new ServerSocket();
-            socket.setReuseAddress(true);
-            socket.bind(new InetSocketAddress(LOOPBACK, localPort));
-            return socket;
+            try {
+                socket.setReuseAddress(true);
+                socket.bind(new InetSocketAddress(LOOPBACK, localPort));
+                return socket;
+            } catch (IOException e) {
+                socket.close();
+                throw e;
+            }
         } catch (IOException e) {
             throw new UncheckedIOException("FaultProxy " + name + " cannot listen on " + LOOPBACK.getHostAddress() + ":" + localPort, e);
         }
