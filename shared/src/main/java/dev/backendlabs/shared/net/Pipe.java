@@ -16,8 +16,7 @@ import java.util.function.Consumer;
  * One direction of one proxied connection. A reader takes bytes off the source as they arrive and stamps each chunk with
  * the moment it may leave (arrival plus latency); a single writer delivers the chunks in order through the lane's faults,
  * so bytes are never reordered: a chunk that drew less jitter than the one ahead leaves right after it. The queue between
- * them is the wire: the bytes in flight.
- * Reading and writing on separate threads is what makes latency a delay and not a throttle: a chunk that arrives while
+ * them is the wire: the bytes in flight. Reading and writing on separate threads is what makes latency a delay and not a throttle: a chunk that arrives while
  * the one ahead is still delayed starts its own delay at once, as on a real link.
  *
  * <p>At most {@value #IN_FLIGHT} bytes are in flight, like a TCP window: a writer that holds bytes (a stall, a slow link)
@@ -43,7 +42,7 @@ final class Pipe {
     private final Thread reader;
     private final Thread writer;
 
-    /** @param onEnd told once, when the writer stops: {@code true} if the sink broke, {@code false} after a clean end of stream */
+    /** @param onEnd told once, when the writer stops: {@code true} if the sink broke, {@code false} at the end of stream or a close */
     Pipe(String name, Socket source, Socket sink, Faults faults, Direction direction, Consumer<Boolean> onEnd) {
         this.source = source;
         this.sink = sink;
