@@ -16,8 +16,8 @@ import java.util.function.Consumer;
  * One direction of one proxied connection. A reader takes bytes off the source as they arrive and stamps each chunk with
  * the moment it may leave (arrival plus latency); a single writer delivers the chunks in order through the lane's faults,
  * so bytes are never reordered: a chunk that drew less jitter than the one ahead leaves right after it. The queue between
- * them is the wire: the bytes in flight. Reading and writing on separate threads is what makes latency a delay and not a throttle: a chunk that arrives while
- * the one ahead is still delayed starts its own delay at once, as on a real link.
+ * them is the wire: the bytes in flight. Reading and writing on separate threads is what makes latency a delay and not a
+ * throttle: a chunk that arrives while the one ahead is still delayed starts its own delay at once, as on a real link.
  *
  * <p>At most {@value #IN_FLIGHT} bytes are in flight, like a TCP window: a writer that holds bytes (a stall, a slow link)
  * soon stops the reader, the socket buffers fill and TCP flow control stops the sender, as on a real network. It also
