@@ -10,9 +10,11 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 @Lab("selftest")
 class PostgresBackendTest {
@@ -80,11 +82,17 @@ class PostgresBackendTest {
 
             assertThat(postgres.running()).isTrue();
             assertThat(postgres.port()).isEqualTo(port);
-            try (Connection connection = pool.getConnection(); Statement statement = connection.createStatement();
+            // A new connection works as soon as start() returns; the pool may still sit in its creation back-off.
+            try (Connection connection = postgres.connect(namespace.database()); Statement statement = connection.createStatement();
                  ResultSet rows = statement.executeQuery("SELECT array_agg(id ORDER BY id)::text FROM survives_restart")) {
                 rows.next();
                 assertThat(rows.getString(1)).as("committed row kept, the terminated transaction's row rolled back").isEqualTo("{1}");
             }
+            await().atMost(Duration.ofSeconds(15)).ignoreExceptions().untilAsserted(() -> {
+                try (Connection recovered = pool.getConnection()) {
+                    assertThat(recovered.isValid(1)).as("the pool recovers by itself").isTrue();
+                }
+            });
         }
     }
 
