@@ -23,18 +23,15 @@ import java.util.function.Consumer;
  * A running Kafka broker: client properties, topic creation and, where this run owns the broker,
  * {@link #stop()} / {@link #start()} for outage tests. Obtain it from {@link Backends#kafka()}.
  */
-public final class KafkaBackend implements Backend, FaultControl {
+public final class KafkaBackend extends ServerHandle {
 
-    private final BackendMode mode;
     private final String bootstrapServers;
     private final String version;
-    private final FaultControl control;
 
     KafkaBackend(BackendMode mode, String bootstrapServers, String version, FaultControl control) {
-        this.mode = mode;
+        super(mode, control);
         this.bootstrapServers = bootstrapServers;
         this.version = version;
-        this.control = control;
     }
 
     @Override
@@ -47,10 +44,6 @@ public final class KafkaBackend implements Backend, FaultControl {
         return version;
     }
 
-    @Override
-    public BackendMode mode() {
-        return mode;
-    }
 
     @Override
     public String address() {
@@ -131,26 +124,5 @@ public final class KafkaBackend implements Backend, FaultControl {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("Interrupted creating topic " + name, e);
         }
-    }
-
-    /**
-     * Stops the broker; clients see it unreachable until {@link #start()}.
-     *
-     * @throws UnsupportedOperationException in external mode, where this run does not own the broker
-     */
-    @Override
-    public void stop() {
-        control.stop();
-    }
-
-    /** Starts the broker again on the same port with the same data. */
-    @Override
-    public void start() {
-        control.start();
-    }
-
-    @Override
-    public boolean running() {
-        return control.running();
     }
 }

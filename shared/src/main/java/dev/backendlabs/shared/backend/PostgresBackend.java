@@ -19,29 +19,26 @@ import java.util.regex.Pattern;
  * and, where this run owns the server, {@link #stop()} / {@link #start()} for outage tests.
  * Obtain it from {@link Backends#postgres()}.
  */
-public final class PostgresBackend implements Backend, FaultControl {
+public final class PostgresBackend extends ServerHandle {
 
     static final int SHARED_POOL_SIZE = 16;
     private static final Pattern DATABASE_NAME = Pattern.compile("[a-z][a-z0-9_]{0,62}");
 
-    private final BackendMode mode;
     private final String host;
     private final int port;
     private final String user;
     private final String password;
     private final String adminDatabase;
     private final String version;
-    private final FaultControl control;
     private final Map<LabNamespace, HikariDataSource> pools = new ConcurrentHashMap<>();
 
     PostgresBackend(BackendMode mode, String host, int port, String user, String password, String adminDatabase, FaultControl control) {
-        this.mode = mode;
+        super(mode, control);
         this.host = host;
         this.port = port;
         this.user = user;
         this.password = password;
         this.adminDatabase = adminDatabase;
-        this.control = control;
         this.version = queryVersion();
     }
 
@@ -55,10 +52,6 @@ public final class PostgresBackend implements Backend, FaultControl {
         return version;
     }
 
-    @Override
-    public BackendMode mode() {
-        return mode;
-    }
 
     @Override
     public String address() {
@@ -152,28 +145,6 @@ public final class PostgresBackend implements Backend, FaultControl {
                 throw new IllegalStateException("Could not create database " + database + " on " + address(), e);
             }
         }
-    }
-
-    /**
-     * Stops the server: open sessions are terminated (their transactions roll back) and new
-     * connections are refused until {@link #start()}.
-     *
-     * @throws UnsupportedOperationException in external mode, where this run does not own the server
-     */
-    @Override
-    public void stop() {
-        control.stop();
-    }
-
-    /** Starts the server again on the same address, with its data. */
-    @Override
-    public void start() {
-        control.start();
-    }
-
-    @Override
-    public boolean running() {
-        return control.running();
     }
 
     private String queryVersion() {

@@ -13,7 +13,7 @@ import java.util.function.Supplier;
  * A running Redis server: its address, Jedis factories and, where this run owns the server,
  * {@link #stop()} / {@link #start()} for outage tests. Obtain it from {@link Backends#redis()}.
  */
-public final class RedisBackend implements Backend, FaultControl {
+public final class RedisBackend extends ServerHandle {
 
     /** A user and password for Redis ACLs or {@code requirepass}; both null when the server needs none. */
     record Credentials(String user, String password) {
@@ -21,10 +21,8 @@ public final class RedisBackend implements Backend, FaultControl {
 
     static final Credentials NO_CREDENTIALS = new Credentials(null, null);
 
-    private final BackendMode mode;
     private final HostAndPort address;
     private final Credentials credentials;
-    private final FaultControl control;
     private final Supplier<HostAndPort> addressForServers;
     private final String version;
 
@@ -34,11 +32,10 @@ public final class RedisBackend implements Backend, FaultControl {
 
     RedisBackend(BackendMode mode, HostAndPort address, Credentials credentials, FaultControl control,
                  Supplier<HostAndPort> addressForServers) {
-        this.mode = mode;
+        super(mode, control);
         this.address = address;
         this.addressForServers = addressForServers;
         this.credentials = credentials;
-        this.control = control;
         try (Jedis jedis = connect()) {
             this.version = parseVersion(jedis.info("server"));
         }
@@ -62,10 +59,6 @@ public final class RedisBackend implements Backend, FaultControl {
         return version;
     }
 
-    @Override
-    public BackendMode mode() {
-        return mode;
-    }
 
     @Override
     public String address() {
@@ -130,26 +123,5 @@ public final class RedisBackend implements Backend, FaultControl {
                 .user(credentials.user())
                 .password(credentials.password())
                 .build();
-    }
-
-    /**
-     * Stops the server; clients get connection errors until {@link #start()}.
-     *
-     * @throws UnsupportedOperationException in external mode, where this run does not own the server
-     */
-    @Override
-    public void stop() {
-        control.stop();
-    }
-
-    /** Starts the server again on the same port. */
-    @Override
-    public void start() {
-        control.start();
-    }
-
-    @Override
-    public boolean running() {
-        return control.running();
     }
 }

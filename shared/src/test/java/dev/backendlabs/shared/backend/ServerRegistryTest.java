@@ -62,47 +62,30 @@ class ServerRegistryTest {
 
     @Test
     void stopAllReturnsWhileAStartIsInProgressAndTheLateServerIsStoppedLater() throws Exception {
-        CountDownLatch starting = new CountDownLatch(1);
-        CountDownLatch release = new CountDownLatch(1);
-        AtomicInteger stops = new AtomicInteger();
-        ServerKind<FakeServer> slow = kind("slow", () -> {
-            starting.countDown();
-            await(release);
-            return new FakeServer("slow");
-        }, stops);
-        CompletableFuture<FakeServer> caller = inBackground(() -> registry.get(slow));
-        assertThat(starting.await(5, TimeUnit.SECONDS)).isTrue();
+        SlowStart slow = slowStartInProgress();
 
-        CompletableFuture<Void> stopping = inBackground(() -> {
+        inBackground(() -> {
             registry.stopAll();
             return null;
-        });
-        stopping.get(2, TimeUnit.SECONDS);
+        }).get(2, TimeUnit.SECONDS);
 
-        release.countDown();
-        assertThat(caller.get(5, TimeUnit.SECONDS).name()).isEqualTo("slow");
+        slow.release().countDown();
+        assertThat(slow.caller().get(5, TimeUnit.SECONDS).name()).isEqualTo("slow");
         registry.stopAll();
-        assertThat(stops).as("the server that finished starting after the first stopAll").hasValue(1);
+        assertThat(slow.stops()).as("the server that finished starting after the first stopAll").hasValue(1);
     }
 
     @Test
     void shutdownDuringAStartStopsTheServerAsSoonAsItIsUpAndFailsTheCaller() throws Exception {
-        CountDownLatch starting = new CountDownLatch(1);
-        CountDownLatch release = new CountDownLatch(1);
-        AtomicInteger stops = new AtomicInteger();
-        ServerKind<FakeServer> slow = kind("slow", () -> {
-            starting.countDown();
-            await(release);
-            return new FakeServer("slow");
-        }, stops);
-        CompletableFuture<FakeServer> caller = inBackground(() -> registry.get(slow));
-        assertThat(starting.await(5, TimeUnit.SECONDS)).isTrue();
+        SlowStart slow = slowStartInProgress();
 
         inBackground(() -> {
             registry.shutdown();
             return null;
         }).get(2, TimeUnit.SECONDS);
-        release.countDown();
+        slow.release().countDown();
+        CompletableFuture<FakeServer> caller = slow.caller();
+        AtomicInteger stops = slow.stops();
 
         assertThatThrownBy(() -> caller.get(5, TimeUnit.SECONDS)).hasCauseInstanceOf(BackendStartException.class)
                 .hasMessageContaining("shutting down");
@@ -132,6 +115,24 @@ class ServerRegistryTest {
         assertThat(registry.get(proxy).name()).isEqualTo("proxy in front of database");
         assertThat(registry.started()).extracting(started -> started.backend().name())
                 .containsExactly("database", "proxy in front of database");
+    }
+
+    /** A caller blocked inside a server's start until {@code release} opens. */
+    private record SlowStart(CompletableFuture<FakeServer> caller, CountDownLatch release, AtomicInteger stops) {
+    }
+
+    private SlowStart slowStartInProgress() throws InterruptedException {
+        CountDownLatch starting = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        AtomicInteger stops = new AtomicInteger();
+        ServerKind<FakeServer> slow = kind("slow", () -> {
+            starting.countDown();
+            await(release);
+            return new FakeServer("slow");
+        }, stops);
+        CompletableFuture<FakeServer> caller = inBackground(() -> registry.get(slow));
+        assertThat(starting.await(5, TimeUnit.SECONDS)).as("the start began").isTrue();
+        return new SlowStart(caller, release, stops);
     }
 
     private <T> CompletableFuture<T> inBackground(Supplier<T> task) {
