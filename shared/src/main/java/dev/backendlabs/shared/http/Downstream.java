@@ -1,6 +1,6 @@
 package dev.backendlabs.shared.http;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.sun.net.httpserver.Headers;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
@@ -80,14 +80,15 @@ public final class Downstream implements AutoCloseable {
 
     private static final long DEFAULT_SEED = 42;
 
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final JsonNodeFactory JSON = JsonNodeFactory.instance;
 
     /** The default handler: a small JSON body naming the route and the request's sequence number on it. */
     private static final Handler ECHO = request -> new Response(200,
-            JSON.createObjectNode().put("route", request.route()).put("request", request.sequence()).toString());
+            JSON.objectNode().put("route", request.route()).put("request", request.sequence()).toString());
 
-    /** Marks a key whose first request is in progress; also the 409 its duplicates get. */
-    private static final Response IN_PROGRESS = Response.error(409, "a request with this Idempotency-Key is in progress");
+    private static final Stored IN_PROGRESS = new Stored(null);
+
+    private static final Response CONFLICT = Response.error(409, "a request with this Idempotency-Key is in progress");
 
     private final HttpServer server;
     private final ExecutorService exchanges = Executors.newVirtualThreadPerTaskExecutor();
@@ -96,7 +97,7 @@ public final class Downstream implements AutoCloseable {
     private final Random serviceTimes;
     private final Faults faults;
     private final Map<String, LongAdder> executions = new ConcurrentHashMap<>();
-    private final Map<String, Response> answers = new ConcurrentHashMap<>();
+    private final Map<String, Stored> answers = new ConcurrentHashMap<>();
     private volatile Latency latency = Latency.none();
     private volatile CapacityGate gate;
     private volatile boolean shedExpired;
@@ -118,7 +119,7 @@ public final class Downstream implements AutoCloseable {
 
         /** {@code {"error": message}} with the given status. */
         public static Response error(int status, String message) {
-            return new Response(status, JSON.createObjectNode().put("error", message).toString());
+            return new Response(status, JSON.objectNode().put("error", message).toString());
         }
     }
 
@@ -320,12 +321,9 @@ public final class Downstream implements AutoCloseable {
         if (key == null || !idempotent) {
             return admit(route, request, key, false);
         }
-        Response stored = answers.putIfAbsent(key, IN_PROGRESS);
-        if (stored == IN_PROGRESS) {
-            return new Answer(Outcome.CONFLICT, IN_PROGRESS);
-        }
+        Stored stored = answers.putIfAbsent(key, IN_PROGRESS);
         if (stored != null) {
-            return new Answer(Outcome.REPLAYED, stored);
+            return stored.equals(IN_PROGRESS) ? new Answer(Outcome.CONFLICT, CONFLICT) : new Answer(Outcome.REPLAYED, stored.response());
         }
         try {
             return admit(route, request, key, true);
@@ -368,7 +366,7 @@ public final class Downstream implements AutoCloseable {
         Response response = route.handle(request);
         if (store) {
             // Stored even when the request itself is answered "timed out": the work happened, and a retry must learn its result.
-            answers.replace(key, IN_PROGRESS, response);
+            answers.replace(key, IN_PROGRESS, new Stored(response));
         }
         return response;
     }
@@ -402,6 +400,10 @@ public final class Downstream implements AutoCloseable {
     }
 
     private record Answer(Outcome outcome, Response response) {
+    }
+
+    /** A key's entry in the idempotency store: the answer of its work, or none yet while the work is in progress. */
+    private record Stored(Response response) {
     }
 
     /** Routes and seed; everything else is set on the running {@link Downstream}. */

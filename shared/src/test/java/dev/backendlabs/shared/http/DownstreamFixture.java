@@ -16,7 +16,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.BooleanSupplier;
 
-/** What the Downstream tests share: a client, background calls, polling, and a minimal open-loop driver. */
+/** What the Downstream tests share: a client, polling, and a minimal open-loop driver. */
 final class DownstreamFixture {
 
     static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(2);
@@ -52,18 +52,20 @@ final class DownstreamFixture {
      * answered 200 within the client timeout counted from its intended send time, so a late tick
      * of the scheduler counts against the server, not for it.
      */
-    static OpenLoopResult openLoop(DownstreamClient client, URI uri, int rate, Duration duration, Duration clientTimeout)
+    static OpenLoopResult openLoop(DownstreamClient client, URI uri, long rate, Duration duration, Duration clientTimeout)
             throws InterruptedException {
         long periodNanos = TimeUnit.SECONDS.toNanos(1) / rate;
         long total = duration.toNanos() / periodNanos;
         AtomicLong ticks = new AtomicLong();
+        AtomicLong lateness = new AtomicLong();
         CountDownLatch fired = new CountDownLatch((int) total);
         LongAdder goodput = new LongAdder();
         LongAdder clientTimeouts = new LongAdder();
         LongAdder failures = new LongAdder();
         Map<Integer, LongAdder> statuses = new ConcurrentHashMap<>();
-        ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor();
-        try (ExecutorService requests = Executors.newVirtualThreadPerTaskExecutor()) {
+        // Closed in reverse order: the ticker stops (shutdown cancels a periodic task), then every request is waited for.
+        try (ExecutorService requests = Executors.newVirtualThreadPerTaskExecutor();
+             ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor()) {
             long start = System.nanoTime();
             ticker.scheduleAtFixedRate(() -> {
                 long tick = ticks.getAndIncrement();
@@ -71,6 +73,7 @@ final class DownstreamFixture {
                     return;
                 }
                 long intended = start + tick * periodNanos;
+                lateness.accumulateAndGet(System.nanoTime() - intended, Math::max);
                 requests.submit(() -> {
                     try {
                         HttpResponse<String> response = client.get(uri, Map.of(), clientTimeout);
@@ -88,11 +91,11 @@ final class DownstreamFixture {
                 fired.countDown();
             }, 0, periodNanos, TimeUnit.NANOSECONDS);
             fired.await();
-            ticker.shutdownNow();
         }
         Map<Integer, Long> byStatus = new ConcurrentHashMap<>();
         statuses.forEach((status, count) -> byStatus.put(status, count.sum()));
-        return new OpenLoopResult(total, goodput.sum(), clientTimeouts.sum(), failures.sum(), Map.copyOf(byStatus), duration);
+        return new OpenLoopResult(total, goodput.sum(), clientTimeouts.sum(), failures.sum(), Map.copyOf(byStatus),
+                Duration.ofNanos(lateness.get()));
     }
 
     /**
@@ -101,11 +104,9 @@ final class DownstreamFixture {
      * @param clientTimeouts given up by the client
      * @param failures       failed otherwise (connection refused or reset)
      * @param statuses       answers received, by status
+     * @param worstTickDelay how far the driver's clock tick fell behind its intended time at worst: how long this JVM
+     *                       (or the machine under it) stalled, which a failed band should be read against
      */
-    record OpenLoopResult(long sent, long goodput, long clientTimeouts, long failures, Map<Integer, Long> statuses, Duration duration) {
-
-        double goodputPerSecond() {
-            return goodput / (duration.toNanos() / 1e9);
-        }
+    record OpenLoopResult(long sent, long goodput, long clientTimeouts, long failures, Map<Integer, Long> statuses, Duration worstTickDelay) {
     }
 }
