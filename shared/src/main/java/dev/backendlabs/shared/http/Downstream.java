@@ -21,6 +21,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.stream.Collectors;
 
 /**
  * A programmable HTTP dependency on loopback: the payment provider, the flaky service or the
@@ -103,7 +104,13 @@ public final class Downstream implements AutoCloseable {
     private volatile boolean shedExpired;
     private volatile boolean idempotent;
 
-    /** What a route's handler sees of a request. */
+    /**
+     * What a route's handler sees of a request.
+     *
+     * @param route    the route's path
+     * @param sequence the request's arrival number on its route, from 1
+     * @param headers  the request headers (names case-insensitive, read-only)
+     */
     public record Request(String route, long sequence, String method, Headers headers, String body) {
     }
 
@@ -134,9 +141,8 @@ public final class Downstream implements AutoCloseable {
     }
 
     private Downstream(Builder builder) throws IOException {
-        Map<String, Route> byPath = new LinkedHashMap<>();
-        builder.routes.forEach((path, handler) -> byPath.put(path, new Route(path, handler)));
-        this.routes = Map.copyOf(byPath);
+        this.routes = builder.routes.entrySet().stream()
+                .collect(Collectors.toUnmodifiableMap(Map.Entry::getKey, route -> new Route(route.getKey(), route.getValue())));
         this.seed = builder.seed;
         this.serviceTimes = new Random(seed);
         // A different stream for faults, so that changing an error rate does not change the service times drawn.
@@ -272,10 +278,9 @@ public final class Downstream implements AutoCloseable {
         return current == null ? 0 : current.queued();
     }
 
-    /** Stops the server, releases requests held by a hang and interrupts work in progress. */
+    /** Stops the server and interrupts every request in progress: held by a hang, waiting for a worker or working. */
     @Override
     public void close() {
-        faults.close();
         server.stop(0);
         exchanges.shutdownNow();
     }

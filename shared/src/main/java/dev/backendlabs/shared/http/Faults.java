@@ -29,7 +29,6 @@ final class Faults {
     private final Condition windowChanged = lock.newCondition();
     private volatile NavigableMap<Integer, Double> errorRates = Collections.emptyNavigableMap();
     private volatile Window window;
-    private boolean closed;
 
     Faults(long seed) {
         this.seed = seed;
@@ -99,31 +98,18 @@ final class Faults {
         random.setSeed(seed);
     }
 
-    /** Releases every held request for good: the server is going away. */
-    void close() {
-        lock.lock();
-        try {
-            closed = true;
-            windowChanged.signalAll();
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    /** Holds the calling request while a hang window is on; returns when it ends, is cleared or replaced, or the server closes. */
+    /**
+     * Holds the calling request while a hang window is on; returns when it ends, is cleared or
+     * replaced. Closing the server interrupts the wait.
+     */
     void awaitHangEnd() throws InterruptedException {
         if (!hangs(window, System.nanoTime())) {
             return;
         }
         lock.lock();
         try {
-            while (!closed) {
-                Window current = window;
-                long now = System.nanoTime();
-                if (!hangs(current, now)) {
-                    return;
-                }
-                windowChanged.awaitNanos(current.remainingNanos(now));
+            for (Window current = window; hangs(current, System.nanoTime()); current = window) {
+                windowChanged.awaitNanos(current.remainingNanos(System.nanoTime()));
             }
         } finally {
             lock.unlock();

@@ -16,7 +16,8 @@ public sealed interface Outage {
 
     /**
      * Holds every request until the window ends (or is cleared), then serves it as usual, by which
-     * time its client has usually given up.
+     * time its client has usually given up. The JDK server gives a handler no signal when its client
+     * disconnects, so a held request is not released early; its answer then goes nowhere.
      */
     static Outage hang() {
         return new Hang();
