@@ -34,11 +34,15 @@ public final class DownstreamClient implements AutoCloseable {
     }
 
     /** GET {@code uri}; throws {@link java.net.http.HttpTimeoutException} if no answer within {@code requestTimeout}. */
-    public HttpResponse<String> get(URI uri, Map<String, String> headers, Duration requestTimeout) throws IOException, InterruptedException {
+    public HttpResponse<String> get(URI uri, Map<String, String> headers, Duration requestTimeout)
+            throws IOException, InterruptedException {
         return send(request(uri, headers, requestTimeout).GET());
     }
 
-    /** POST {@code body} as JSON to {@code uri}; throws {@link java.net.http.HttpTimeoutException} if no answer within {@code requestTimeout}. */
+    /**
+     * POST {@code body} as JSON to {@code uri}; throws {@link java.net.http.HttpTimeoutException} if
+     * no answer within {@code requestTimeout}.
+     */
     public HttpResponse<String> post(URI uri, String body, Map<String, String> headers, Duration requestTimeout)
             throws IOException, InterruptedException {
         return send(request(uri, headers, requestTimeout)

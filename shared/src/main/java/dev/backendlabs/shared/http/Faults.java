@@ -151,7 +151,10 @@ final class Faults {
         return window != null && window.outage() instanceof Outage.Hang && window.activeAt(now);
     }
 
-    /** An outage from {@code startNanos} (a {@link System#nanoTime()} value) for {@code durationNanos}; {@code Long.MAX_VALUE}: until cleared. */
+    /**
+     * An outage from {@code startNanos} (a {@link System#nanoTime()} value) for {@code durationNanos};
+     * {@code Long.MAX_VALUE} lasts until cleared.
+     */
     private record Window(Outage outage, long startNanos, long durationNanos) {
 
         boolean activeAt(long now) {

@@ -107,6 +107,7 @@ final class DownstreamFixture {
      * @param worstTickDelay how far the driver's clock tick fell behind its intended time at worst: how long this JVM
      *                       (or the machine under it) stalled, which a failed band should be read against
      */
-    record OpenLoopResult(long sent, long goodput, long clientTimeouts, long failures, Map<Integer, Long> statuses, Duration worstTickDelay) {
+    record OpenLoopResult(long sent, long goodput, long clientTimeouts, long failures, Map<Integer, Long> statuses,
+                          Duration worstTickDelay) {
     }
 }

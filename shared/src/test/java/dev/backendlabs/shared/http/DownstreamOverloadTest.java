@@ -50,7 +50,8 @@ class DownstreamOverloadTest {
         // machine, as predicted), executions 364-393 (the workers never idle), of which 331-354 timed out.
         assertThat(run.load().goodput()).as(run.toString()).isLessThanOrEqualTo(CAPACITY_OF_THE_RUN / 5);
         assertThat(run.server().executed()).as(run.toString()).isGreaterThanOrEqualTo(CAPACITY_OF_THE_RUN * 3 / 4);
-        assertThat(run.server().timedOut()).as("work done for clients that gave up: %s", run).isGreaterThanOrEqualTo(CAPACITY_OF_THE_RUN / 2);
+        assertThat(run.server().timedOut()).as("work done for clients that gave up: %s", run)
+                .isGreaterThanOrEqualTo(CAPACITY_OF_THE_RUN / 2);
     }
 
     @Test

@@ -31,11 +31,13 @@ class DownstreamSettingsTest {
             downstream.errors(429, 1.0).latency(Latency.fixed(WORK)).capacity(1, 0, Duration.ofSeconds(1));
 
             assertThatThrownBy(() -> downstream.errors(99, 0.1)).isInstanceOf(IllegalArgumentException.class);
-            assertThatThrownBy(() -> downstream.errors(200, 0.1)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("400 to 599");
+            assertThatThrownBy(() -> downstream.errors(200, 0.1)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("400 to 599");
             assertThatThrownBy(() -> downstream.errors(503, -0.1)).isInstanceOf(IllegalArgumentException.class);
             assertThatThrownBy(() -> downstream.errors(503, 1.1)).isInstanceOf(IllegalArgumentException.class);
             assertThatThrownBy(() -> downstream.errors(503, Double.NaN)).isInstanceOf(IllegalArgumentException.class);
-            assertThatThrownBy(() -> downstream.errors(503, 0.5)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("add up to 1.5");
+            assertThatThrownBy(() -> downstream.errors(503, 0.5)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("add up to 1.5");
             assertThatThrownBy(() -> Outage.failFast(99)).isInstanceOf(IllegalArgumentException.class);
             assertThatThrownBy(() -> downstream.outage(Outage.hang(), Duration.ofMillis(-1))).isInstanceOf(IllegalArgumentException.class);
             assertThatThrownBy(() -> downstream.outage(Outage.hang(), Duration.ZERO)).isInstanceOf(IllegalArgumentException.class);
@@ -45,12 +47,15 @@ class DownstreamSettingsTest {
             assertThatThrownBy(() -> downstream.capacity(1, -1, Duration.ofSeconds(1))).isInstanceOf(IllegalArgumentException.class);
             assertThatThrownBy(() -> downstream.capacity(1, 1, Duration.ofMillis(-1))).isInstanceOf(IllegalArgumentException.class);
             assertThatThrownBy(() -> Latency.fixed(Duration.ofMillis(-1))).isInstanceOf(IllegalArgumentException.class);
-            assertThatThrownBy(() -> Latency.uniform(Duration.ofMillis(30), Duration.ofMillis(10))).isInstanceOf(IllegalArgumentException.class);
+            assertThatThrownBy(() -> Latency.uniform(Duration.ofMillis(30), Duration.ofMillis(10)))
+                    .isInstanceOf(IllegalArgumentException.class);
             assertThatThrownBy(() -> Latency.logNormal(Duration.ZERO, Duration.ofMillis(10))).isInstanceOf(IllegalArgumentException.class);
-            assertThatThrownBy(() -> Latency.logNormal(Duration.ofMillis(20), Duration.ofMillis(10))).isInstanceOf(IllegalArgumentException.class);
+            assertThatThrownBy(() -> Latency.logNormal(Duration.ofMillis(20), Duration.ofMillis(10)))
+                    .isInstanceOf(IllegalArgumentException.class);
             assertThatThrownBy(() -> new Downstream.Response(99, "{}")).isInstanceOf(IllegalArgumentException.class);
             assertThatThrownBy(() -> downstream.uri("work")).isInstanceOf(IllegalArgumentException.class);
-            assertThatThrownBy(() -> downstream.stats("/nowhere")).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("/work");
+            assertThatThrownBy(() -> downstream.stats("/nowhere")).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("/work");
 
             // Still every request 429 (no other status, no outage started) ...
             assertThat(client.get(uri, Map.of(), Duration.ofSeconds(2)).statusCode()).isEqualTo(429);
