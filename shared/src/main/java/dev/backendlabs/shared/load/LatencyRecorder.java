@@ -26,8 +26,9 @@ public final class LatencyRecorder {
         recordNanos(System.nanoTime() - startNanos);
     }
 
+    /** Percentiles of a copy, so that it can be read while other threads still record. */
     public LatencySummary summary() {
-        return LatencySummary.of(histogram);
+        return LatencySummary.of(histogram.copy());
     }
 
     /** A copy of the recorded values, e.g. to merge recorders or print a percentile distribution. */
