@@ -63,10 +63,12 @@ local capacity = parse_integer(ARGV[1])
 if not capacity or capacity < 1 or capacity > MAX_CAPACITY_AND_RATE then
   return reject('capacity', 'an integer from 1 to 1000000000', ARGV[1])
 end
+-- region minimum-rate
 local rate = parse_decimal(ARGV[2])
 if not rate or rate > MAX_CAPACITY_AND_RATE or rate * MAX_FILL_SECONDS < capacity then
   return reject('rate', 'a decimal number of tokens per second from capacity / 1e15 to 1000000000', ARGV[2])
 end
+-- endregion
 local cost = parse_integer(ARGV[3])
 if not cost then
   return reject('cost', 'an integer >= 0', ARGV[3])
@@ -78,9 +80,11 @@ if ARGV[4] ~= nil then
     return reject('now', 'an integer number of microseconds', ARGV[4])
   end
 else
+  -- region server-clock
   -- The server's clock: every client sees one time line, whatever its own clock says.
   local time = redis.call('TIME')
   now = tonumber(time[1]) * 1000000 + tonumber(time[2])
+  -- endregion
 end
 
 -- Rounded down to the microtoken, so a client never sees a token that is not there yet.
@@ -107,6 +111,7 @@ end
 if tokens == nil or stamp == nil then
   tokens, stamp = capacity, now
 end
+-- region refill
 -- Continuous refill at microsecond precision. A clock that went backwards (failover to a node
 -- whose clock is behind) refills nothing rather than a negative amount.
 if now > stamp then
@@ -116,6 +121,7 @@ end
 if tokens > capacity then
   tokens = capacity
 end
+-- endregion
 
 -- Milliseconds until `amount` more tokens exist, rounded up. Tokens accrue from `stamp`, which is
 -- ahead of `now` only while the clock is behind the last write; that lag is part of every wait,
@@ -131,6 +137,7 @@ end
 
 local allowed = 0
 local retry_after_ms = -1
+-- region decide
 if cost > capacity then
   allowed = 0 -- can never succeed: deny, write nothing, retry_after -1
 elseif tokens >= cost then
@@ -145,3 +152,4 @@ else
 end
 
 return { allowed, format_tokens(tokens), retry_after_ms, ms_until(capacity - tokens) }
+-- endregion

@@ -14,16 +14,12 @@ import dev.backendlabs.shared.backend.Backends;
 import dev.backendlabs.shared.backend.LabNamespace;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
-import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 import org.openjdk.jmh.runner.Runner;
 import org.openjdk.jmh.runner.RunnerException;
@@ -63,11 +59,9 @@ import java.util.concurrent.TimeUnit;
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 2, time = 2)
 @Measurement(iterations = 3, time = 2)
-@Fork(1)
-@State(Scope.Benchmark)
-public class PaginationBenchmark {
+public class PaginationBenchmark extends LabBenchmark {
 
-    private static final int ROWS = 1_000_000;
+    private static final int ROWS = sized(1_000_000, 20_000);
     private static final int PAGE = 50;
     private static final CursorScope READER = new CursorScope("bench-reader");
 
@@ -86,7 +80,7 @@ public class PaginationBenchmark {
         if (depth % 1000 != 0 || depth < 0 || depth >= ROWS) {
             throw new IllegalArgumentException("depth must be a multiple of 1,000 below " + ROWS + ", got " + depth);
         }
-        dataSource = Backends.postgres().dataSource(new LabNamespace("keyset-pagination"));
+        dataSource = Backends.postgres().pool(new LabNamespace("keyset-pagination"));
         FeedTable table = new FeedTable("feed", "posts_bench");
         try (Connection connection = dataSource.getConnection()) {
             table.create(connection, ROWS);
@@ -109,11 +103,6 @@ public class PaginationBenchmark {
             cursor = page.nextCursor();
         }
         return cursor;
-    }
-
-    @TearDown(Level.Trial)
-    public void close() {
-        dataSource.close();
     }
 
     @Benchmark

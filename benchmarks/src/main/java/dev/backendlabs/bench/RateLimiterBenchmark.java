@@ -8,17 +8,13 @@ import dev.backendlabs.shared.backend.Backends;
 import dev.backendlabs.shared.backend.RedisBackend;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
-import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.TearDown;
-import org.openjdk.jmh.annotations.Warmup;
 import org.openjdk.jmh.infra.BenchmarkParams;
 import org.openjdk.jmh.infra.ThreadParams;
 import org.openjdk.jmh.runner.Runner;
@@ -26,7 +22,6 @@ import org.openjdk.jmh.runner.RunnerException;
 import org.openjdk.jmh.runner.options.OptionsBuilder;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.JedisPool;
-import redis.clients.jedis.JedisPoolConfig;
 
 import java.time.Duration;
 import java.util.List;
@@ -63,11 +58,7 @@ import java.util.concurrent.TimeUnit;
  */
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
-@Warmup(iterations = 3, time = 2)
-@Measurement(iterations = 5, time = 2)
-@Fork(1)
-@State(Scope.Benchmark)
-public class RateLimiterBenchmark {
+public class RateLimiterBenchmark extends LabBenchmark {
 
     private static final int RANDOM_KEYS = 10_000;
     private static final BucketPolicy WITHIN_LIMIT = BucketPolicy.perSecond(1_000_000_000, 1_000_000_000);
@@ -84,10 +75,7 @@ public class RateLimiterBenchmark {
     @Setup(Level.Trial)
     public void start(BenchmarkParams params) {
         RedisBackend redis = Backends.redis();
-        JedisPoolConfig config = new JedisPoolConfig();
-        config.setMaxTotal(params.getThreads());
-        config.setMaxIdle(params.getThreads());
-        pool = redis.newPool(config, Duration.ofSeconds(2));
+        pool = redis.newPool(params.getThreads(), Duration.ofSeconds(2));
         lua = TokenBucketRateLimiter.builder(WITHIN_LIMIT).pool(pool).build();
         bucket4j = new Bucket4jRateLimiter(pool, WITHIN_LIMIT);
         try (Jedis jedis = pool.getResource()) {
@@ -96,8 +84,8 @@ public class RateLimiterBenchmark {
         prefix = "bench:rate-limiter:" + System.nanoTime() + ":";
     }
 
-    @TearDown(Level.Trial)
-    public void stop() {
+    @Override
+    protected void close() {
         lua.close();
         pool.close();
     }

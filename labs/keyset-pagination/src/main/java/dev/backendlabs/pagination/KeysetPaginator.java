@@ -165,6 +165,7 @@ public final class KeysetPaginator {
      * ({@code score <= ?}) PostgreSQL cannot bound the index scan with the OR and filters every
      * row from the start of the index instead.
      */
+    // region seek-predicate
     static String seekPredicate(SortOrder sort, Direction direction, boolean redundantBound) {
         boolean after = direction == Direction.AFTER;
         if (sort == SortOrder.NEWEST_FIRST) {
@@ -173,6 +174,7 @@ public final class KeysetPaginator {
         String bound = redundantBound ? "score " + (after ? "<=" : ">=") + " ? AND " : "";
         return bound + "(score " + (after ? "<" : ">") + " ? OR (score = ? AND id " + (after ? ">" : "<") + " ?))";
     }
+    // endregion
 
     private static String orderBy(SortOrder sort, Direction direction) {
         boolean forward = direction == Direction.AFTER;

@@ -28,7 +28,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * returned exactly once: OFFSET repeats rows (head inserts push them onto the next page) and
  * skips rows (deletes behind the reader pull them onto a page already read); keyset does neither.
  */
-@Lab("keyset-pagination")
+@Lab
 class ConcurrentChangeTest {
 
     private static final int ROWS = 10_000;

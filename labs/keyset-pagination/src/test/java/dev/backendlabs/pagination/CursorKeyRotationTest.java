@@ -29,7 +29,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * and is refused with {@code UNKNOWN_KEY} after step 3; cursors minted from step 2 on carry the
  * new key id and are read by servers at every step, even one that never held the old key.
  */
-@Lab("keyset-pagination")
+@Lab
 class CursorKeyRotationTest {
 
     private static final CursorKey OLD = new CursorKey(1, "the secret before the rotation, 32+ bytes".getBytes(StandardCharsets.UTF_8));

@@ -30,7 +30,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * Each depth is read repeatedly until 50 reads or 3 s, after two warm-up reads, so deep OFFSET
  * pages get fewer samples than cheap ones.
  */
-@Lab("keyset-pagination")
+@Lab
 class DepthExperimentTest {
 
     private static final int PAGE = 50;

@@ -20,7 +20,6 @@ import java.time.OffsetDateTime;
  */
 final class FeedFixture {
 
-    private static final LabNamespace NAMESPACE = new LabNamespace("keyset-pagination");
     static final String SCHEMA = "feed";
     static final CursorKey KEY = new CursorKey(1, "keyset-pagination lab secret, 32+ bytes long".getBytes(StandardCharsets.UTF_8));
     static final CursorCodec CODEC = new CursorCodec(KEY);
@@ -28,7 +27,6 @@ final class FeedFixture {
     static final CursorScope READER = new CursorScope("reader-1");
     static final int SMALL_ROWS = 100_000;
 
-    private static HikariDataSource dataSource;
     private static FeedTable big;
     private static FeedTable small;
     private static long bigSetupMillis;
@@ -36,11 +34,8 @@ final class FeedFixture {
     private FeedFixture() {
     }
 
-    static synchronized HikariDataSource dataSource() {
-        if (dataSource == null) {
-            dataSource = Backends.postgres().dataSource(NAMESPACE, config -> config.setMaximumPoolSize(4));
-        }
-        return dataSource;
+    static HikariDataSource dataSource() {
+        return Backends.postgres().pool(LabNamespace.current());
     }
 
     static int bigRows() {

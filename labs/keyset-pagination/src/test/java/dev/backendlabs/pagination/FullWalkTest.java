@@ -20,7 +20,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * scan of the table — for the default order (with 5-way ties on created_at), the mixed-direction
  * order and an author filter.
  */
-@Lab("keyset-pagination")
+@Lab
 class FullWalkTest {
 
     private static FeedTable table;

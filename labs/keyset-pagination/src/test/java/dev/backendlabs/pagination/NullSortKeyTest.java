@@ -21,7 +21,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * The lab's fix is the simplest one: sort keys are {@code NOT NULL} in the schema, so the
  * situation cannot arise (drafts without a publication time belong in another listing).
  */
-@Lab("keyset-pagination")
+@Lab
 class NullSortKeyTest {
 
     @Test

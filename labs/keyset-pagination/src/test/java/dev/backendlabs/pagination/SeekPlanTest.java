@@ -32,7 +32,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  *       everything before the cursor.</li>
  * </ul>
  */
-@Lab("keyset-pagination")
+@Lab
 class SeekPlanTest {
 
     private static final int PAGE = 50;

@@ -23,7 +23,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * more for scheduling on a busy two-core machine: 175 ms, far below the 2 s that Jedis' default
  * socket timeout would wait.
  */
-@Lab("rate-limiter")
+@Lab
 class FailurePolicyTest {
 
     private static final Duration BUDGET = Duration.ofMillis(50);

@@ -13,7 +13,6 @@ import dev.backendlabs.shared.report.ReportTable;
 import org.knowm.xchart.XYChart;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.JedisPool;
-import redis.clients.jedis.JedisPoolConfig;
 
 import java.time.Duration;
 import java.util.HashMap;
@@ -39,7 +38,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * Each cell runs for a fixed time after a warm-up, all in one run, so ratios compare like with
  * like on this machine; single-thread cells are the noisiest on a VM (see benchmarks/results).
  */
-@Lab("rate-limiter")
+@Lab
 class HotKeyThroughputExperimentTest {
 
     private static final int[] THREADS = {1, 8, 32};
@@ -119,10 +118,7 @@ class HotKeyThroughputExperimentTest {
 
     private static Cell measure(RedisBackend redis, LabNamespace namespace, Workload workload, String name, int threads,
                                       Duration warmup, Duration measure) throws InterruptedException {
-        JedisPoolConfig config = new JedisPoolConfig();
-        config.setMaxTotal(threads);
-        config.setMaxIdle(threads);
-        try (JedisPool pool = redis.newPool(config, Duration.ofSeconds(2));
+        try (JedisPool pool = redis.newPool(threads, Duration.ofSeconds(2));
              TokenBucketRateLimiter lua = TokenBucketRateLimiter.builder(workload.policy()).pool(pool).build()) {
             RateLimiter limiter = switch (name) {
                 case "lua" -> lua;

@@ -24,7 +24,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * A real HTTP round trip: the JDK's HttpServer with {@link RateLimitingFilter}, called by its
  * HttpClient. Every request gets an answer, also when the limiter cannot decide.
  */
-@Lab("rate-limiter")
+@Lab
 class HttpRateLimitTest {
 
     @Test

@@ -24,7 +24,7 @@ import static org.awaitility.Awaitility.await;
  * Memory stays bounded: every key the limiter writes carries a TTL, so 100,000 distinct callers
  * leave nothing behind once their buckets are full again.
  */
-@Lab("rate-limiter")
+@Lab
 class KeyExpiryTest {
 
     private static final int KEYS = 100_000;

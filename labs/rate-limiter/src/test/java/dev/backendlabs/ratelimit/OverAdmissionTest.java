@@ -14,7 +14,6 @@ import org.junit.jupiter.api.Test;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.style.markers.SeriesMarkers;
 import redis.clients.jedis.JedisPool;
-import redis.clients.jedis.JedisPoolConfig;
 
 import java.time.Clock;
 import java.time.Duration;
@@ -40,7 +39,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  *   <li>Bucket4j (compare-and-swap) does not over-admit; it runs fewer decisions, being slower.</li>
  * </ul>
  */
-@Lab("rate-limiter")
+@Lab
 class OverAdmissionTest {
 
     static final int THREADS = 32;
@@ -67,10 +66,7 @@ class OverAdmissionTest {
 
     @BeforeAll
     static void openPool(RedisBackend redis) {
-        JedisPoolConfig config = new JedisPoolConfig();
-        config.setMaxTotal(THREADS);
-        config.setMaxIdle(THREADS);
-        pool = redis.newPool(config, Duration.ofSeconds(2));
+        pool = redis.newPool(THREADS, Duration.ofSeconds(2));
     }
 
     @AfterAll

@@ -15,7 +15,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * Redis forgets scripts on SCRIPT FLUSH, restart and failover. The limiter answers the next
  * NOSCRIPT by loading the script once and retrying, so the next decision still comes from Redis.
  */
-@Lab("rate-limiter")
+@Lab
 class ScriptReloadTest {
 
     @Test

@@ -19,7 +19,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * reset_after_ms. After each step the key's TTL is checked: an allowed write leaves
  * {@code time-to-full <= PTTL <= time-to-full + 1 s slack}; a denial or a peek writes nothing.
  */
-@Lab("rate-limiter")
+@Lab
 class TokenBucketScriptContractTest {
 
     private static final LuaScript SCRIPT = RateLimiterFixture.SCRIPT;

@@ -25,7 +25,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * any round trip. Java and the script accept exactly the same rates, exponent forms included,
  * down to the minimum {@code capacity / 1e15}.
  */
-@Lab("rate-limiter")
+@Lab
 class TokenBucketValidationTest {
 
     private static final LuaScript SCRIPT = RateLimiterFixture.SCRIPT;

@@ -32,7 +32,7 @@ import static org.awaitility.Awaitility.await;
  * unavailability and let the failure policy decide, and the HTTP filter must still answer.
  * Both servers are private ({@code Backends.newRedis()}), so the shared one is never disturbed.
  */
-@Lab("rate-limiter")
+@Lab
 class UnwritableRedisTest {
 
     private static final BucketPolicy POLICY = BucketPolicy.perSecond(10, 1);

@@ -7,7 +7,6 @@ import dev.backendlabs.shared.load.LoadRunner;
 import dev.backendlabs.shared.report.LabReport;
 import org.junit.jupiter.api.Test;
 import redis.clients.jedis.JedisPool;
-import redis.clients.jedis.JedisPoolConfig;
 
 import java.time.Duration;
 
@@ -24,7 +23,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * <p>The timeout is a generous 1 s: this test is about which connection the retry uses, not about
  * time budgets on a freshly started server.
  */
-@Lab("rate-limiter")
+@Lab
 class WarmPoolRestartTest {
 
     private static final int CONNECTIONS = 16;
@@ -34,10 +33,7 @@ class WarmPoolRestartTest {
     @Test
     void everyDecisionAfterARestartComesFromRedisEvenWithAWarmPool(RedisBackend redis, LabNamespace namespace, LabReport report)
             throws Exception {
-        JedisPoolConfig config = new JedisPoolConfig();
-        config.setMaxTotal(CONNECTIONS);
-        config.setMaxIdle(CONNECTIONS);
-        try (JedisPool pool = redis.newPool(config, TIMEOUT);
+        try (JedisPool pool = redis.newPool(CONNECTIONS, TIMEOUT);
              TokenBucketRateLimiter limiter = TokenBucketRateLimiter.builder(BucketPolicy.perSecond(1_000_000, 1_000_000))
                      .pool(pool).timeout(TIMEOUT).build()) {
             String key = namespace.redisKey("restart", "warm");
