@@ -61,6 +61,13 @@ class OverAdmissionTest {
      * measured 1.82.
      */
     static final double PEAK_RATIO_FLOOR = 1.5;
+    /**
+     * Bucket4j refills by its client clock, which is {@code System.currentTimeMillis()} in distributed use (a nanoTime
+     * means nothing across JVMs): a millisecond floor at the first decision can credit up to 1 ms of refill that the
+     * microsecond server bracket does not contain, rate x 1 ms = 1 token here. Measured: 0 in most runs, 1 in one of
+     * three on a loaded machine.
+     */
+    static final long BUCKET4J_CLOCK_RESOLUTION_TOKENS = 1;
 
     private static JedisPool pool;
 
@@ -140,8 +147,9 @@ class OverAdmissionTest {
 
         report.metric("bucket4j_overadmissions", result.overAdmissions(POLICY), "requests",
                 "Admissions above capacity + rate x elapsed by Bucket4j's Jedis CAS backend, 32 threads, " + BUCKET4J_DECISIONS
-                        + " decisions, same bracket.");
-        assertThat(result.overAdmissions(POLICY)).isZero();
+                        + " decisions, same bracket; its millisecond client clock allows 1.");
+        assertThat(result.overAdmissions(POLICY)).as("over-admissions beyond Bucket4j's clock resolution")
+                .isLessThanOrEqualTo(BUCKET4J_CLOCK_RESOLUTION_TOKENS);
     }
 
     private static String hotKey(LabNamespace namespace, String limiter) {
