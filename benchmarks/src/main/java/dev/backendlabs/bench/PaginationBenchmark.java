@@ -1,15 +1,7 @@
 package dev.backendlabs.bench;
 
-import com.zaxxer.hikari.HikariDataSource;
-import dev.backendlabs.pagination.CursorCodec;
-import dev.backendlabs.pagination.CursorKey;
-import dev.backendlabs.pagination.CursorScope;
 import dev.backendlabs.pagination.FeedTable;
-import dev.backendlabs.pagination.KeysetPaginator;
-import dev.backendlabs.pagination.OffsetPaginator;
-import dev.backendlabs.pagination.Page;
-import dev.backendlabs.pagination.PageRequest;
-import dev.backendlabs.pagination.Post;
+import dev.backendlabs.pagination.PageVariant;
 import dev.backendlabs.shared.backend.Backends;
 import dev.backendlabs.shared.backend.LabNamespace;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -25,20 +17,21 @@ import org.openjdk.jmh.runner.Runner;
 import org.openjdk.jmh.runner.RunnerException;
 import org.openjdk.jmh.runner.options.OptionsBuilder;
 
-import java.nio.charset.StandardCharsets;
+import javax.sql.DataSource;
 import java.sql.Connection;
 import java.sql.SQLException;
-import java.util.List;
-import java.util.OptionalInt;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * How long does a 50-row page take at depth N, with OFFSET and with keyset pagination?
  *
+ * <p>The variant is one of the lab's {@link PageVariant}s, prepared as its depth experiment
+ * prepares them:
  * <ul>
- *   <li>{@code offset}: {@code ORDER BY created_at DESC, id DESC LIMIT 50 OFFSET depth} through
+ *   <li>{@code OFFSET}: {@code ORDER BY created_at DESC, id DESC LIMIT 50 OFFSET depth} through
  *       {@code OffsetPaginator} — the baseline most APIs start with.</li>
- *   <li>{@code keyset}: the page after the row at {@code depth - 1}, through
+ *   <li>{@code KEYSET}: the page after the row at {@code depth - 1}, through
  *       {@code KeysetPaginator} with a signed cursor (decoding and verifying it, and signing the
  *       page's two cursors, is included).</li>
  * </ul>
@@ -63,56 +56,33 @@ public class PaginationBenchmark extends LabBenchmark {
 
     private static final int ROWS = sized(1_000_000, 20_000);
     private static final int PAGE = 50;
-    private static final CursorScope READER = new CursorScope("bench-reader");
 
-    /** Rows before the page; multiples of 1,000. */
+    /** The lab's two ways of reading a page at a depth, prepared as its depth experiment prepares them. */
+    @Param({"KEYSET", "OFFSET"})
+    public PageVariant variant;
+
+    /** Rows before the page; multiples of 50. */
     @Param({"0", "1000", "10000", "100000", "500000"})
     public long depth;
 
-    private HikariDataSource dataSource;
-    private OffsetPaginator offset;
-    private KeysetPaginator keyset;
-    private PageRequest keysetRequest;
-    private int pageNumber;
+    private Supplier<Object> page;
 
     @Setup(Level.Trial)
     public void createFeed() throws SQLException {
-        if (depth % 1000 != 0 || depth < 0 || depth >= ROWS) {
-            throw new IllegalArgumentException("depth must be a multiple of 1,000 below " + ROWS + ", got " + depth);
+        if (depth % PAGE != 0 || depth < 0 || depth >= ROWS) {
+            throw new IllegalArgumentException("depth must be a multiple of " + PAGE + " below " + ROWS + ", got " + depth);
         }
-        dataSource = Backends.postgres().pool(new LabNamespace("keyset-pagination"));
+        DataSource dataSource = Backends.postgres().pool(new LabNamespace("keyset-pagination"));
         FeedTable table = new FeedTable("feed", "posts_bench");
         try (Connection connection = dataSource.getConnection()) {
             table.create(connection, ROWS);
         }
-        CursorCodec codec = new CursorCodec(new CursorKey(1, "benchmark secret, at least 32 bytes long".getBytes(StandardCharsets.UTF_8)));
-        offset = new OffsetPaginator(dataSource, table);
-        keyset = new KeysetPaginator(dataSource, codec, table);
-        pageNumber = (int) (depth / PAGE) + 1;
-        keysetRequest = PageRequest.first(PAGE).at(cursorAt(depth));
-    }
-
-    /**
-     * The cursor a client holds after reading {@code depth} rows: walk there with 1,000-row keyset
-     * pages (cursors are bound to the order and filter, not to the page size).
-     */
-    private String cursorAt(long rows) {
-        String cursor = null;
-        for (long read = 0; read < rows; read += 1000) {
-            Page<Post> page = keyset.page(READER, PageRequest.first(1000).at(cursor));
-            cursor = page.nextCursor();
-        }
-        return cursor;
+        page = variant.pageAt(dataSource, table, depth, PAGE);
     }
 
     @Benchmark
-    public List<Post> offset() {
-        return offset.page(pageNumber, PAGE, OptionalInt.empty());
-    }
-
-    @Benchmark
-    public Page<Post> keyset() {
-        return keyset.page(READER, keysetRequest);
+    public Object page() {
+        return page.get();
     }
 
     public static void main(String[] args) throws RunnerException {

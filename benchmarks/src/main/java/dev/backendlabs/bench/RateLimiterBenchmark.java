@@ -1,9 +1,9 @@
 package dev.backendlabs.bench;
 
-import dev.backendlabs.ratelimit.Bucket4jRateLimiter;
 import dev.backendlabs.ratelimit.BucketPolicy;
 import dev.backendlabs.ratelimit.Decision;
-import dev.backendlabs.ratelimit.TokenBucketRateLimiter;
+import dev.backendlabs.ratelimit.LimiterVariant;
+import dev.backendlabs.ratelimit.RateLimiter;
 import dev.backendlabs.shared.backend.Backends;
 import dev.backendlabs.shared.backend.RedisBackend;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -20,11 +20,9 @@ import org.openjdk.jmh.infra.ThreadParams;
 import org.openjdk.jmh.runner.Runner;
 import org.openjdk.jmh.runner.RunnerException;
 import org.openjdk.jmh.runner.options.OptionsBuilder;
-import redis.clients.jedis.Jedis;
 import redis.clients.jedis.JedisPool;
 
 import java.time.Duration;
-import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 
@@ -32,11 +30,13 @@ import java.util.concurrent.TimeUnit;
  * How many rate-limit decisions per second can a Java service make against one Redis, and what
  * does atomicity cost?
  *
+ * <p>The limiter is a parameter, one of the lab's {@link LimiterVariant}s — the same ones its
+ * hot-key experiment compares:
  * <ul>
- *   <li>{@code evalshaCeiling} (baseline): EVALSHA of a script that only returns 1, with the same
+ *   <li>{@code EVALSHA_CEILING} (baseline): EVALSHA of a script that only returns 1, with the same
  *       key and arguments — the round trip and nothing else, the ceiling of any one-script limiter.</li>
- *   <li>{@code luaTokenBucket}: the lab's limiter, one EVALSHA of {@code token_bucket.lua}.</li>
- *   <li>{@code bucket4j}: Bucket4j's Jedis backend, read then compare-and-swap, retried on conflict.</li>
+ *   <li>{@code LUA_TOKEN_BUCKET}: the lab's limiter, one EVALSHA of {@code token_bucket.lua}.</li>
+ *   <li>{@code BUCKET4J}: Bucket4j's Jedis backend, read then compare-and-swap, retried on conflict.</li>
  * </ul>
  *
  * <p>The policy is never exceeded (capacity and rate 10^9), so every decision spends a token and
@@ -63,30 +63,26 @@ public class RateLimiterBenchmark extends LabBenchmark {
     private static final int RANDOM_KEYS = 10_000;
     private static final BucketPolicy WITHIN_LIMIT = BucketPolicy.perSecond(1_000_000_000, 1_000_000_000);
 
+    @Param({"LUA_TOKEN_BUCKET", "EVALSHA_CEILING", "BUCKET4J"})
+    public LimiterVariant limiter;
+
     @Param({"hot", "random"})
     public String keys;
 
     private JedisPool pool;
-    private TokenBucketRateLimiter lua;
-    private Bucket4jRateLimiter bucket4j;
-    private String ceilingSha;
+    private RateLimiter decider;
     private String prefix;
 
     @Setup(Level.Trial)
     public void start(BenchmarkParams params) {
         RedisBackend redis = Backends.redis();
         pool = redis.newPool(params.getThreads(), Duration.ofSeconds(2));
-        lua = TokenBucketRateLimiter.builder(WITHIN_LIMIT).pool(pool).build();
-        bucket4j = new Bucket4jRateLimiter(pool, WITHIN_LIMIT);
-        try (Jedis jedis = pool.getResource()) {
-            ceilingSha = jedis.scriptLoad("return 1");
-        }
+        decider = limiter.create(pool, WITHIN_LIMIT);
         prefix = "bench:rate-limiter:" + System.nanoTime() + ":";
     }
 
     @Override
     protected void close() {
-        lua.close();
         pool.close();
     }
 
@@ -110,20 +106,8 @@ public class RateLimiterBenchmark extends LabBenchmark {
     }
 
     @Benchmark
-    public Object evalshaCeiling(Keys keys) {
-        try (Jedis jedis = pool.getResource()) {
-            return jedis.evalsha(ceilingSha, List.of(keys.next()), List.of("1000000000", "1000000000", "1"));
-        }
-    }
-
-    @Benchmark
-    public Decision luaTokenBucket(Keys keys) {
-        return lua.tryAcquire(keys.next());
-    }
-
-    @Benchmark
-    public Decision bucket4j(Keys keys) {
-        return bucket4j.tryAcquire(keys.next());
+    public Decision decide(Keys keys) {
+        return decider.tryAcquire(keys.next());
     }
 
     public static void main(String[] args) throws RunnerException {

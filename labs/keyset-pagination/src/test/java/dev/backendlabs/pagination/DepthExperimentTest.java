@@ -1,6 +1,5 @@
 package dev.backendlabs.pagination;
 
-import dev.backendlabs.pagination.CursorCodec.Cursor;
 import dev.backendlabs.pagination.CursorCodec.Direction;
 import dev.backendlabs.shared.Scale;
 import dev.backendlabs.shared.junit.Experiment;
@@ -19,7 +18,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.OptionalInt;
+import java.util.function.Supplier;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -58,12 +57,9 @@ class DepthExperimentTest {
         List<Point> points = new ArrayList<>();
         try (Connection connection = FeedFixture.dataSource().getConnection()) {
             for (long depth : depths) {
-                int pageNumber = (int) (depth / PAGE) + 1;
                 FeedFixture.Row before = depth == 0 ? null : FeedFixture.rowAt(connection, table, depth - 1);
-                PageRequest request = before == null ? PageRequest.first(PAGE) : PageRequest.first(PAGE).at(cursorAfter(keyset, before));
-
-                LatencySummary offsetLatency = measure(() -> offset.page(pageNumber, PAGE, OptionalInt.empty()));
-                LatencySummary keysetLatency = measure(() -> keyset.page(FeedFixture.READER, request));
+                LatencySummary offsetLatency = measure(PageVariant.OFFSET.pageAt(FeedFixture.dataSource(), table, depth, PAGE));
+                LatencySummary keysetLatency = measure(PageVariant.KEYSET.pageAt(FeedFixture.dataSource(), table, depth, PAGE));
                 long offsetBuffers = QueryPlan.explain(connection, offset.sql(false), PAGE, depth).sharedBuffers();
                 long keysetBuffers = keysetBuffers(connection, keyset, before);
                 points.add(new Point(depth, offsetLatency, offsetBuffers, keysetLatency, keysetBuffers));
@@ -98,12 +94,6 @@ class DepthExperimentTest {
         assertThat(points).allSatisfy(p -> assertThat(p.offset().count()).isPositive());
     }
 
-    /** The opaque cursor a client holds after reading the page that ends with {@code row}. */
-    private static String cursorAfter(KeysetPaginator keyset, FeedFixture.Row row) {
-        return FeedFixture.CODEC.encode(new Cursor(Direction.AFTER, PostRows.micros(row.createdAt().toInstant()), row.id()),
-                keyset.listing(PageRequest.first(PAGE)), FeedFixture.READER);
-    }
-
     /** Shared buffers of the keyset page after {@code before}, or of the first page when it is null. */
     private static long keysetBuffers(Connection connection, KeysetPaginator keyset, FeedFixture.Row before) throws SQLException {
         String sql = keyset.sql(SortOrder.NEWEST_FIRST, Direction.AFTER, before != null, false);
@@ -113,14 +103,14 @@ class DepthExperimentTest {
         return plan.sharedBuffers();
     }
 
-    private static LatencySummary measure(Runnable read) {
-        read.run();
-        read.run();
+    private static LatencySummary measure(Supplier<Object> read) {
+        read.get();
+        read.get();
         LatencyRecorder recorder = new LatencyRecorder();
         long begin = System.nanoTime();
         for (int i = 0; i < MAX_READS && System.nanoTime() - begin < MAX_NANOS_PER_DEPTH; i++) {
             long start = System.nanoTime();
-            read.run();
+            read.get();
             recorder.recordSince(start);
         }
         return recorder.summary();

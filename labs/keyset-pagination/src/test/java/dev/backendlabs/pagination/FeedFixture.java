@@ -74,6 +74,12 @@ final class FeedFixture {
     record Row(OffsetDateTime createdAt, long id) {
     }
 
+    /** The opaque cursor a client holds after reading the page of {@code size} rows that ends with {@code row}. */
+    static String cursorAfter(KeysetPaginator keyset, Row row, int size) {
+        return CODEC.encode(new CursorCodec.Cursor(CursorCodec.Direction.AFTER, PostRows.micros(row.createdAt().toInstant()), row.id()),
+                keyset.listing(PageRequest.first(size)), READER);
+    }
+
     /** The row at {@code depth} (0-based) of the newest-first listing. */
     static Row rowAt(Connection connection, FeedTable table, long depth) throws SQLException {
         try (PreparedStatement statement = connection.prepareStatement(

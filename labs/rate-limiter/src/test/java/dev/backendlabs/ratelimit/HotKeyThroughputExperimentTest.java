@@ -42,9 +42,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class HotKeyThroughputExperimentTest {
 
     private static final int[] THREADS = {1, 8, 32};
-    private static final List<String> LIMITERS = List.of("evalsha-ceiling", "lua", "bucket4j");
     private static final int RANDOM_KEYS = 10_000;
-    private static final LuaScript CEILING = LuaScript.of("return 1");
 
     private record Workload(String name, BucketPolicy policy, boolean hotKey) {
     }
@@ -70,14 +68,15 @@ class HotKeyThroughputExperimentTest {
 
         for (Workload workload : List.of(WITHIN, OVER, SPREAD)) {
             for (int threads : THREADS) {
-                for (String name : LIMITERS) {
-                    Cell cell = measure(redis, namespace, workload, name, threads, warmup, measure);
+                for (LimiterVariant variant : LimiterVariant.values()) {
+                    String name = variant.label();
+                    Cell cell = measure(redis, namespace, workload, variant, threads, warmup, measure);
                     LoadResult result = cell.load();
                     cells.put(workload.name() + "/" + name + "/" + threads, result);
                     serverMicros.put(workload.name() + "/" + name + "/" + threads, cell.serverMicrosPerEvalsha());
                     table.row(workload.name(), name, threads, Math.round(result.throughputPerSecond()),
                             result.latency().p50Ms() * 1000, result.latency().p99Ms() * 1000,
-                            name.equals("bucket4j") ? "-" : cell.serverMicrosPerEvalsha(), result.errors());
+                            variant == LimiterVariant.BUCKET4J ? "-" : cell.serverMicrosPerEvalsha(), result.errors());
                 }
             }
         }
@@ -116,16 +115,11 @@ class HotKeyThroughputExperimentTest {
                 .allSatisfy(e -> assertThat(e.getValue().errors()).as(e.getKey()).isZero());
     }
 
-    private static Cell measure(RedisBackend redis, LabNamespace namespace, Workload workload, String name, int threads,
-                                      Duration warmup, Duration measure) throws InterruptedException {
-        try (JedisPool pool = redis.newPool(threads, Duration.ofSeconds(2));
-             TokenBucketRateLimiter lua = TokenBucketRateLimiter.builder(workload.policy()).pool(pool).build()) {
-            RateLimiter limiter = switch (name) {
-                case "lua" -> lua;
-                case "bucket4j" -> new Bucket4jRateLimiter(pool, workload.policy());
-                default -> ceiling(pool, workload.policy());
-            };
-            String prefix = namespace.redisKey("throughput", name, workload.hotKey() ? "hot" : "spread", Integer.toString(threads),
+    private static Cell measure(RedisBackend redis, LabNamespace namespace, Workload workload, LimiterVariant variant, int threads,
+                                Duration warmup, Duration measure) throws InterruptedException {
+        try (JedisPool pool = redis.newPool(threads, Duration.ofSeconds(2))) {
+            RateLimiter limiter = variant.create(pool, workload.policy());
+            String prefix = namespace.redisKey("throughput", variant.label(), workload.hotKey() ? "hot" : "spread", Integer.toString(threads),
                     Long.toString(System.nanoTime()));
             LongFunction<String> keyOf = workload.hotKey()
                     ? sequence -> prefix
@@ -153,23 +147,11 @@ class HotKeyThroughputExperimentTest {
     }
 
     /** EVALSHA of a script that only returns 1, with the bucket's key and arguments: nothing but the round trip. */
-    private static RateLimiter ceiling(JedisPool pool, BucketPolicy policy) {
-        try (Jedis jedis = pool.getResource()) {
-            CEILING.load(jedis);
-        }
-        List<String> policyArgs = List.of(Long.toString(policy.capacity()), policy.rateArgument());
-        return (key, cost) -> {
-            try (Jedis jedis = pool.getResource()) {
-                CEILING.run(jedis, List.of(key), List.of(policyArgs.get(0), policyArgs.get(1), Long.toString(cost)), () -> { });
-                return null;
-            }
-        };
-    }
-
     private static XYChart chart(Workload workload, Map<String, LoadResult> cells) {
         XYChart chart = Charts.line("Decisions per second, " + workload.name(), "client threads (log scale)", "throughput (decisions/s)");
         chart.getStyler().setXAxisLogarithmic(true);
-        for (String name : LIMITERS) {
+        for (LimiterVariant variant : LimiterVariant.values()) {
+            String name = variant.label();
             double[] x = new double[THREADS.length];
             double[] y = new double[THREADS.length];
             for (int i = 0; i < THREADS.length; i++) {
