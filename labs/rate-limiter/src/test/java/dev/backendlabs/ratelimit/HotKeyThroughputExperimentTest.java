@@ -115,8 +115,8 @@ class HotKeyThroughputExperimentTest {
                 .allSatisfy(e -> assertThat(e.getValue().errors()).as(e.getKey()).isZero());
     }
 
-    private static Cell measure(RedisBackend redis, LabNamespace namespace, Workload workload, LimiterVariant variant, int threads,
-                                Duration warmup, Duration measure) throws InterruptedException {
+    private static Cell measure(RedisBackend redis, LabNamespace namespace, Workload workload, LimiterVariant variant,
+                                int threads, Duration warmup, Duration measure) throws InterruptedException {
         try (JedisPool pool = redis.newPool(threads, Duration.ofSeconds(2))) {
             RateLimiter limiter = variant.create(pool, workload.policy());
             String prefix = namespace.redisKey("throughput", variant.label(), workload.hotKey() ? "hot" : "spread", Integer.toString(threads),
