@@ -119,7 +119,8 @@ class HotKeyThroughputExperimentTest {
                                 int threads, Duration warmup, Duration measure) throws InterruptedException {
         try (JedisPool pool = redis.newPool(threads, Duration.ofSeconds(2))) {
             RateLimiter limiter = variant.create(pool, workload.policy());
-            String prefix = namespace.redisKey("throughput", variant.label(), workload.hotKey() ? "hot" : "spread", Integer.toString(threads),
+            String prefix = namespace.redisKey("throughput", variant.label(), workload.hotKey() ? "hot" : "spread",
+                    Integer.toString(threads),
                     Long.toString(System.nanoTime()));
             LongFunction<String> keyOf = workload.hotKey()
                     ? sequence -> prefix
