@@ -155,7 +155,11 @@ public abstract class BatchRelay implements AutoCloseable {
                 if (System.nanoTime() - deadline >= 0) {
                     throw new TimeoutException("sent " + acks.size() + " of " + rows.size() + " records before the deadline");
                 }
-                acks.add(current.send(record(row)));
+                Future<RecordMetadata> ack = current.send(record(row));
+                if (ack.isDone()) {
+                    ack.get(); // failed already (no metadata within max.block.ms): the batch has failed, stop sending it
+                }
+                acks.add(ack);
             }
             for (Future<RecordMetadata> ack : acks) {
                 ack.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
