@@ -53,6 +53,12 @@ import java.util.function.Supplier;
  * row the moment the foreign lock goes, but the relay would sit inside its transaction for up to
  * the timeout, serving no other partition, at the mercy of a transaction it does not control.
  *
+ * <p>Against other relays, {@code NOWAIT} alone would also keep the order (it fails on another
+ * relay's claimed rows as on any lock). The advisory lock is still worth its round trip: relays
+ * skip each other's partitions with a cheap try-lock instead of a failed statement and a rollback,
+ * and a {@code NOWAIT} failure then always means a foreign lock — {@link #rowLockConflicts()} is a
+ * clean signal that something outside the relays holds outbox rows.
+ *
  * <p>Id order is the write order of an aggregate's events when its writers serialize on the
  * aggregate (they update its row, or each event is its own aggregate as with {@code OrderPlaced});
  * two concurrent transactions appending to one aggregate could commit out of id order.

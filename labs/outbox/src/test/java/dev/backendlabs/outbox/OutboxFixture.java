@@ -72,20 +72,28 @@ final class OutboxFixture {
     }
 
     /**
-     * An idempotent producer with short timeouts, so an outage shows up in seconds, and
-     * {@code linger.ms=0}: a relay sends its batch and waits for it, it never flushes.
+     * A relay's producer: idempotent, {@code acks=all}, {@code linger.ms=0} (a relay sends its batch
+     * and waits for it; it never flushes) and a 1 s {@code max.block.ms}, below every ack timeout
+     * here. Delivery and request timeouts keep their generous defaults (30 s, 10 s): the relay's ack
+     * timeout, not the producer, bounds a pass, and a slow broker on a loaded machine gets time.
      */
     static Properties producerProperties(KafkaBackend kafka) {
         Properties properties = kafka.producerProperties();
         properties.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 1_000);
-        properties.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 1_000);
-        properties.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 1_500);
         properties.put(ProducerConfig.LINGER_MS_CONFIG, 0);
         return properties;
     }
 
     static KafkaProducer<String, String> producer(KafkaBackend kafka) {
         return new KafkaProducer<>(producerProperties(kafka));
+    }
+
+    /** A producer that gives up on a record after 1.5 s: the dual-write publisher's, so that a stopped broker fails it quickly. */
+    static KafkaProducer<String, String> impatientProducer(KafkaBackend kafka) {
+        Properties properties = producerProperties(kafka);
+        properties.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 1_000);
+        properties.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 1_500);
+        return new KafkaProducer<>(properties);
     }
 
     /** A relay's producer factory: every relay makes its own producer, as every relay process would. */
@@ -123,19 +131,24 @@ final class OutboxFixture {
     }
 
     /**
-     * Whether {@code condition} became true within {@code timeout}. It does not throw on a timeout:
-     * a test measures and records what happened first, and asserts after.
+     * Whether {@code condition} became true within {@code timeout}; a condition that throws counts as
+     * not yet true. It does not throw on a timeout: a test measures and records what happened first,
+     * and asserts after.
      */
     static boolean eventually(Duration timeout, Duration pollInterval, Callable<Boolean> condition) {
         try {
-            await().atMost(timeout).pollDelay(Duration.ZERO).pollInterval(pollInterval).until(condition);
+            await().atMost(timeout).pollDelay(Duration.ZERO).pollInterval(pollInterval).ignoreExceptions().until(condition);
             return true;
         } catch (ConditionTimeoutException e) {
             return false;
         }
     }
 
-    /** Polls until the consumer has applied {@code expected} distinct events or {@code timeout} passed; the caller asserts the counts. */
+    /**
+     * Polls until the consumer has applied {@code expected} distinct events or {@code timeout} passed;
+     * the caller asserts the counts. Like a service's consumer loop, it polls again after a failed
+     * poll (which was rewound), so a consumer that cannot get past a record shows up as missing effects.
+     */
     static boolean drain(InboxConsumer consumer, long expected, Duration timeout) {
         return eventually(timeout, Duration.ofMillis(1), () -> {
             consumer.pollOnce(Duration.ofMillis(200));

@@ -32,7 +32,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 class RelayTest {
 
     private static final int EVENTS = 10_000;
-    private static final int STALL_EVENTS = 1_000;
+    /**
+     * 4,000 events on 100 aggregates (40 each). The first partition with rows holds 3 aggregates
+     * (String.hashCode of "acct-0".."acct-99" mod 16 puts 3 to 10 in each partition): 120 rows, so the
+     * stalled relay's batch of 100 leaves a second batch that another relay could take out of turn.
+     * The naive relays' first two batches are every aggregate's events 1 and 2.
+     */
+    private static final int STALL_EVENTS = 4_000;
     private static final Duration ACK_TIMEOUT = Duration.ofSeconds(10);
 
     @Test
