@@ -30,7 +30,8 @@ public final class HighWaterMarkRelay extends BatchRelay {
 
     @Override
     protected List<PendingEvent> claim(Connection connection, int limit) throws SQLException {
-        try (PreparedStatement select = connection.prepareStatement("SELECT " + COLUMNS + " FROM outbox WHERE id > ? ORDER BY id LIMIT ?")) {
+        try (PreparedStatement select = connection.prepareStatement(
+                "SELECT " + COLUMNS + " FROM outbox WHERE id > ? ORDER BY id LIMIT ?")) {
             select.setLong(1, lastPublishedId);
             select.setInt(2, limit);
             return read(select);

@@ -94,8 +94,8 @@ public final class OutboxRelay extends BatchRelay {
      */
     @Override
     protected List<PendingEvent> claim(Connection connection, int limit) throws SQLException {
-        try (PreparedStatement lock = connection.prepareStatement(
-                "SELECT CASE WHEN EXISTS (SELECT 1 FROM outbox WHERE partition_no = ?) THEN pg_try_advisory_xact_lock(?, ?) ELSE false END");
+        try (PreparedStatement lock = connection.prepareStatement("SELECT CASE WHEN EXISTS (SELECT 1 FROM outbox WHERE partition_no = ?)"
+                + " THEN pg_try_advisory_xact_lock(?, ?) ELSE false END");
              PreparedStatement select = connection.prepareStatement("SELECT " + COLUMNS + " FROM outbox WHERE partition_no = ?"
                      + " ORDER BY id LIMIT ? FOR UPDATE NOWAIT")) {
             for (int i = 0; i < partitions; i++) {

@@ -75,7 +75,8 @@ public final class RelayRunner implements AutoCloseable {
                     if (consecutiveFailures == 1) {
                         LOG.warn("relay {}: pass failed, the batch stays in the outbox; retrying in {} ms", name, wait, e);
                     } else {
-                        LOG.warn("relay {}: pass failed again ({} in a row); retrying in {} ms: {}", name, consecutiveFailures, wait, e.toString());
+                        LOG.warn("relay {}: pass failed again ({} in a row); retrying in {} ms: {}", name, consecutiveFailures, wait,
+                                e.toString());
                     }
                     Thread.sleep(wait);
                 }

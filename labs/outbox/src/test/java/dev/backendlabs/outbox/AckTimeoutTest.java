@@ -131,8 +131,8 @@ class AckTimeoutTest {
     /** Sets (or with {@code null} removes) a produce quota in bytes per second for one client id. */
     private static void produceQuota(Admin admin, String clientId, Double bytesPerSecond) throws Exception {
         ClientQuotaEntity client = new ClientQuotaEntity(Map.of(ClientQuotaEntity.CLIENT_ID, clientId));
-        admin.alterClientQuotas(List.of(new ClientQuotaAlteration(client, List.of(new ClientQuotaAlteration.Op("producer_byte_rate", bytesPerSecond)))))
-                .all().get(30, TimeUnit.SECONDS);
+        ClientQuotaAlteration.Op rate = new ClientQuotaAlteration.Op("producer_byte_rate", bytesPerSecond);
+        admin.alterClientQuotas(List.of(new ClientQuotaAlteration(client, List.of(rate)))).all().get(30, TimeUnit.SECONDS);
     }
 
     private static double throttleTimeMax(KafkaProducer<String, String> producer) {

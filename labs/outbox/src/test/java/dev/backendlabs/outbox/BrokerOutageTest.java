@@ -34,7 +34,11 @@ class BrokerOutageTest {
     private static final Duration BEFORE = Duration.ofSeconds(2);
     private static final Duration OUTAGE = Duration.ofSeconds(10);
     private static final Duration AFTER = Duration.ofSeconds(3);
-    /** A pass against the stopped broker fails after 1–2 s instead of 5 s, so the relay finds the restarted broker sooner. */
+    /**
+     * A pass against the stopped broker fails after 1–2 s instead of 5 s, so the relay finds the
+     * restarted broker sooner. Its producer drops what it could not deliver in 1.5 s: see
+     * {@link OutboxFixture#impatientProducerProperties}.
+     */
     private static final Duration ACK_TIMEOUT = Duration.ofSeconds(2);
     /** The drain after the restart took 2–3 s in our runs (4,000–5,500 events at 1,500–1,900 /s); 60 s is generous. */
     private static final Duration DRAIN = Duration.ofSeconds(60);
@@ -49,8 +53,9 @@ class BrokerOutageTest {
         long start = System.nanoTime();
         ExecutorService executor = Executors.newFixedThreadPool(2);
         try (KafkaConsumer<String, String> kafkaConsumer = OutboxFixture.consumer(kafka, topic);
-             RelayRunner relay = new RelayRunner(OutboxFixture.relay(kafka, topic).ackTimeout(ACK_TIMEOUT).build(), "relay",
-                     Duration.ofMillis(20), Duration.ofSeconds(1))) {
+             RelayRunner relay = new RelayRunner(OutboxFixture.relay(kafka, topic).ackTimeout(ACK_TIMEOUT)
+                     .producers(() -> OutboxFixture.impatientProducer(kafka)).build(),
+                     "relay", Duration.ofMillis(20), Duration.ofSeconds(1))) {
             InboxConsumer consumer = new InboxConsumer(OutboxFixture.dataSource(), kafkaConsumer, "outage");
             Future<?> writer = executor.submit(() -> {
                 while (writing.get()) {
@@ -94,11 +99,13 @@ class BrokerOutageTest {
             long duplicateEffects = OutboxFixture.duplicateEffects();
             double peak = backlog.stream().mapToDouble(point -> point[1]).max().orElse(0);
             report.metric("outbox_lost_events", lost, "events",
-                    "Committed orders without an effect at the consumer after a " + OUTAGE.toSeconds() + " s broker outage (" + placed.get() + " orders).");
+                    "Committed orders without an effect at the consumer after a " + OUTAGE.toSeconds() + " s broker outage ("
+                            + placed.get() + " orders).");
             report.metric("outbox_duplicate_effects", duplicateEffects, "effects", "Effects applied twice for one event in the same run.");
             report.metric("outage_peak_backlog", peak, "events", "Largest outbox backlog sampled during the outage.");
             report.metric("outage_drain_events_per_s", drainRate(backlog), "events/s",
-                    "How fast the relay emptied the backlog after the restart (peak backlog / time from the peak to the first empty sample).");
+                    "How fast the relay emptied the backlog after the restart (peak backlog / time from the peak to the first empty"
+                            + " sample).");
             report.chart("backlog-across-outage.png", chart(backlog));
 
             assertThat(OutboxFixture.count("SELECT count(*) FROM orders")).isEqualTo(placed.get());

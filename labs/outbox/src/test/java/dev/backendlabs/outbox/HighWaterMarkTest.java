@@ -37,7 +37,8 @@ class HighWaterMarkTest {
         OutboxWriter writer = OutboxFixture.writer();
         try (KafkaConsumer<String, String> kafkaConsumer = OutboxFixture.consumer(kafka, topic);
              BatchRelay relay = highWaterMark
-                     ? new HighWaterMarkRelay(OutboxFixture.dataSource(), OutboxFixture.producers(kafka), topic, 100, Duration.ofSeconds(10))
+                     ? new HighWaterMarkRelay(OutboxFixture.dataSource(), OutboxFixture.producers(kafka), topic, 100,
+                             Duration.ofSeconds(10))
                      : OutboxFixture.relay(kafka, topic).ackTimeout(Duration.ofSeconds(10)).build();
              Connection late = OutboxFixture.dataSource().getConnection();
              Connection early = OutboxFixture.dataSource().getConnection()) {

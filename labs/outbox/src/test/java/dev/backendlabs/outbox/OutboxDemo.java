@@ -68,7 +68,8 @@ public final class OutboxDemo {
                 OutboxBacklog backlog = OutboxBacklog.of(OutboxFixture.dataSource());
                 effects = OutboxFixture.appliedEvents();
                 long published = runners.stream().mapToLong(runner -> runner.relay().published()).sum();
-                System.out.printf("placed %6d · outbox backlog %6d (oldest %5d ms) · published %6d · effects %6d · redeliveries skipped %d%n",
+                System.out.printf("placed %6d · outbox backlog %6d (oldest %5d ms) · published %6d · effects %6d"
+                                + " · redeliveries skipped %d%n",
                         placed.get(), backlog.events(), backlog.oldestAge().toMillis(), published, effects, consumer.duplicates());
             } while (effects < orders || writer.isAlive());
             consuming.set(false);

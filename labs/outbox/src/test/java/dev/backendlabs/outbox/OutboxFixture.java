@@ -88,12 +88,21 @@ final class OutboxFixture {
         return new KafkaProducer<>(producerProperties(kafka));
     }
 
-    /** A producer that gives up on a record after 1.5 s: the dual-write publisher's, so that a stopped broker fails it quickly. */
-    static KafkaProducer<String, String> impatientProducer(KafkaBackend kafka) {
+    /**
+     * A producer that gives up on a record it could not deliver within 1.5 s. The dual-write
+     * publisher's, so that a stopped broker fails it quickly; and the outage test's relay's, so that
+     * records sent during the outage are really dropped — a relay that committed without their acks
+     * would lose them, instead of the producer delivering them after the restart.
+     */
+    static Properties impatientProducerProperties(KafkaBackend kafka) {
         Properties properties = producerProperties(kafka);
         properties.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 1_000);
         properties.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 1_500);
-        return new KafkaProducer<>(properties);
+        return properties;
+    }
+
+    static KafkaProducer<String, String> impatientProducer(KafkaBackend kafka) {
+        return new KafkaProducer<>(impatientProducerProperties(kafka));
     }
 
     /** A relay's producer factory: every relay makes its own producer, as every relay process would. */
@@ -102,7 +111,8 @@ final class OutboxFixture {
     }
 
     static KafkaConsumer<String, String> consumer(KafkaBackend kafka, String topic) {
-        KafkaConsumer<String, String> consumer = new KafkaConsumer<>(kafka.consumerProperties(NAMESPACE.consumerGroup("c-" + UUID.randomUUID())));
+        String group = NAMESPACE.consumerGroup("c-" + UUID.randomUUID());
+        KafkaConsumer<String, String> consumer = new KafkaConsumer<>(kafka.consumerProperties(group));
         consumer.subscribe(List.of(topic));
         return consumer;
     }
@@ -167,8 +177,9 @@ final class OutboxFixture {
 
     /** Consecutive effects of one aggregate whose sequence number went down: events applied out of order. */
     static long orderViolations() throws SQLException {
-        return count("SELECT count(*) FROM (SELECT sequence_no, lag(sequence_no) OVER (PARTITION BY aggregate_id ORDER BY applied_no) AS previous"
-                + " FROM effects) applied WHERE previous IS NOT NULL AND sequence_no < previous");
+        return count("SELECT count(*) FROM (SELECT sequence_no,"
+                + " lag(sequence_no) OVER (PARTITION BY aggregate_id ORDER BY applied_no) AS previous FROM effects) applied"
+                + " WHERE previous IS NOT NULL AND sequence_no < previous");
     }
 
     /** Effects applied more than once for the same event. */
@@ -183,7 +194,8 @@ final class OutboxFixture {
             connection.setAutoCommit(false);
             for (int i = 0; i < events; i++) {
                 int aggregate = i % AGGREGATES;
-                writer.append(connection, OutboxEvent.of("account", "acct-" + aggregate, "Deposited", "{\"seq\": " + (i / AGGREGATES + 1) + "}"));
+                String payload = "{\"seq\": " + (i / AGGREGATES + 1) + "}";
+                writer.append(connection, OutboxEvent.of("account", "acct-" + aggregate, "Deposited", payload));
                 if (i % 500 == 499) {
                     connection.commit();
                 }

@@ -66,8 +66,8 @@ class PoisonRecordTest {
 
             long deadLetters = OutboxFixture.count("SELECT count(*) FROM dead_letters");
             report.metric("consumer_poison_dead_lettered", deadLetters, "records",
-                    POISON + " unreadable records between " + (HEALTHY_BEFORE + HEALTHY_AFTER) + " healthy ones, each delivered twice: dead-lettered"
-                            + " once each instead of blocking the partition.");
+                    POISON + " unreadable records between " + (HEALTHY_BEFORE + HEALTHY_AFTER) + " healthy ones, each delivered twice:"
+                            + " dead-lettered once each instead of blocking the partition.");
             assertThat(deadLetters).isEqualTo(POISON);
             assertThat(consumer.deadLettered()).isEqualTo(POISON);
             assertThat(errors()).hasSize(POISON).anyMatch(error -> error.contains("no event_id header"))

@@ -32,13 +32,14 @@ class RelayRunnerTest {
         IntervalFunction early = new FullJitterBackoff(INITIAL, 2.0, CAP, () -> 0.25);
         IntervalFunction late = new FullJitterBackoff(INITIAL, 2.0, CAP, () -> 0.75);
 
-        assertThat(List.of(early.apply(1), early.apply(2), early.apply(3))).as("below the cap: the draw times 50, 100, 200 ms")
-                .containsExactly(12L, 25L, 50L);
         for (int attempt = 6; attempt <= 40; attempt++) { // 50 ms × 2^5 = 1,600 ms: capped from attempt 6 on
             assertThat(early.apply(attempt)).as("attempt %d, draw 0.25", attempt).isEqualTo(250);
             assertThat(late.apply(attempt)).as("attempt %d, draw 0.75", attempt).isEqualTo(750);
         }
-        assertThat(new FullJitterBackoff(INITIAL, 2.0, CAP, () -> Math.nextDown(1.0)).apply(40)).as("never above the cap").isLessThan(1_000);
+        assertThat(List.of(early.apply(1), early.apply(2), early.apply(3))).as("below the cap: the draw times 50, 100, 200 ms")
+                .containsExactly(12L, 25L, 50L);
+        assertThat(new FullJitterBackoff(INITIAL, 2.0, CAP, () -> Math.nextDown(1.0)).apply(40)).as("never above the cap")
+                .isLessThan(1_000);
 
         // What it replaces: resilience4j randomizes, then caps. From attempt 7 on (3,200 ms × [0.5, 1.5] > 1 s) every draw is the cap.
         IntervalFunction randomizeThenCap = IntervalFunction.ofExponentialRandomBackoff(INITIAL, 2.0, 0.5, CAP);

@@ -80,7 +80,8 @@ class RelayThroughputExperimentTest {
         report.metric("e2e_p50_ms", e2e.latency().p50Ms(), "ms",
                 "Scheduled send time of the order to the consumer's effect, p50, at 1,000 orders/s offered.");
         report.metric("e2e_p99_ms", e2e.latency().p99Ms(), "ms",
-                "Scheduled send time of the order to the consumer's effect, p99, at 1,000 orders/s offered (one relay, batch 100, 20 ms idle poll).");
+                "Scheduled send time of the order to the consumer's effect, p99, at 1,000 orders/s offered"
+                        + " (one relay, batch 100, 20 ms idle poll).");
         report.metric("e2e_achieved_orders_per_s", e2e.achievedPerSecond(), "orders/s",
                 "Orders placed per second over the run; the latencies describe this load, not the offered one.");
         report.metric("e2e_offered_rate_met", rateMet ? 1 : 0, "flag",
@@ -172,8 +173,8 @@ class RelayThroughputExperimentTest {
     }
 
     private static CategoryChart chart(Map<String, Double> byBatch, Map<String, Double> byRelays) {
-        CategoryChart chart = Charts.bars("Relay throughput, PostgreSQL to Kafka (acks=all, fsync on)", "configuration (batch size, relays)",
-                "throughput (events/s)");
+        CategoryChart chart = Charts.bars("Relay throughput, PostgreSQL to Kafka (acks=all, fsync on)",
+                "configuration (batch size, relays)", "throughput (events/s)");
         List<String> labels = new ArrayList<>();
         List<Double> values = new ArrayList<>();
         byBatch.forEach((batch, rate) -> {
