@@ -12,8 +12,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * A relay, a backoff or a consumer configured with values that cannot work is refused when it is
- * built, with a message naming the setting — not at the first pass in production. Nothing is
- * touched: no producer is made, no database statement runs.
+ * built, with a message naming the setting — not at the first pass in production. A refused relay
+ * never calls its producer factory (the tests' factory would fail them if it did).
  */
 @Lab("outbox")
 class InvalidSettingsTest {
