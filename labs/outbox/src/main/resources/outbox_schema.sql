@@ -40,3 +40,23 @@ CREATE TABLE IF NOT EXISTS effects (
     sequence_no  bigint,
     applied_at   timestamptz NOT NULL DEFAULT clock_timestamp()
 )
+
+-- Records the consumer could not apply and stepped over, so that one bad record does not block
+-- every record behind it: no usable event_id header, a payload that is not a JSON object, a key or
+-- value the effect's columns refuse. One row per record and logical consumer: a redelivered poison
+-- record is not dead-lettered twice. Key, value and headers are kept as bytes, because a text
+-- column refuses some of what a broken producer can send (a NUL character): key and value as the
+-- consumer decoded them, re-encoded in UTF-8; headers as "name: value" lines with the raw value
+-- bytes. Read them with convert_from(record_value, 'UTF8').
+CREATE TABLE IF NOT EXISTS dead_letters (
+    consumer         text NOT NULL,
+    topic            text NOT NULL,
+    partition_no     int NOT NULL,
+    record_offset    bigint NOT NULL,
+    error            text NOT NULL,
+    record_key       bytea,
+    record_value     bytea,
+    headers          bytea,
+    dead_lettered_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+    PRIMARY KEY (consumer, topic, partition_no, record_offset)
+)

@@ -1,7 +1,6 @@
 package dev.backendlabs.bench;
 
 import com.zaxxer.hikari.HikariDataSource;
-import dev.backendlabs.outbox.BatchRelay;
 import dev.backendlabs.outbox.OutboxEvent;
 import dev.backendlabs.outbox.OutboxRelay;
 import dev.backendlabs.outbox.OutboxSchema;
@@ -10,6 +9,7 @@ import dev.backendlabs.shared.backend.Backends;
 import dev.backendlabs.shared.backend.KafkaBackend;
 import dev.backendlabs.shared.backend.LabNamespace;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -31,6 +31,7 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -38,12 +39,12 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Each invocation drains {@value #EVENTS} events that the setup wrote beforehand, so the
  * relay's capacity is measured, not the writer's or a polling cadence. A batch is one transaction:
- * claim with {@code FOR UPDATE SKIP LOCKED} under a partition's advisory lock, send every event
- * asynchronously ({@code acks=all}, idempotent producer), {@code flush()}, wait for every ack,
- * delete, commit (fsync on).
+ * claim with {@code FOR UPDATE NOWAIT} under a partition's advisory lock, send every event
+ * asynchronously ({@code acks=all}, idempotent producer, {@code linger.ms=0}), wait for every ack
+ * against one deadline, delete, commit (fsync on).
  *
  * <ul>
- *   <li>{@code batchSize=1}: one commit and one flush per event — the baseline.</li>
+ *   <li>{@code batchSize=1}: one commit and one broker round trip per event — the baseline.</li>
  *   <li>{@code batchSize=10, 100, 500}: the same work amortized over more events per round trip.</li>
  * </ul>
  *
@@ -72,9 +73,8 @@ public class OutboxRelayBenchmark {
     public int batchSize;
 
     private HikariDataSource dataSource;
-    private KafkaProducer<String, String> producer;
     private OutboxWriter writer;
-    private BatchRelay relay;
+    private OutboxRelay relay;
 
     @Setup(Level.Trial)
     public void start() throws SQLException {
@@ -87,9 +87,11 @@ public class OutboxRelayBenchmark {
         }
         String topic = namespace.topic("bench-" + batchSize);
         kafka.createTopic(topic, 8);
-        producer = new KafkaProducer<>(kafka.producerProperties());
+        Properties producer = kafka.producerProperties();
+        producer.put(ProducerConfig.LINGER_MS_CONFIG, 0); // the relay sends a batch and waits for it: lingering only delays the acks
         writer = new OutboxWriter(16 * 1024, 16);
-        relay = new OutboxRelay(dataSource, producer, topic, writer, batchSize, Duration.ofSeconds(30), new BatchRelay.Hooks() { });
+        relay = OutboxRelay.builder(dataSource, writer).producers(() -> new KafkaProducer<String, String>(producer)).topic(topic)
+                .batchSize(batchSize).ackTimeout(Duration.ofSeconds(30)).build();
     }
 
     /** Fills the outbox with the events the next invocation drains: 100 aggregates, 10 events each. */
@@ -107,7 +109,7 @@ public class OutboxRelayBenchmark {
     /** The in-JVM broker's threads would keep the fork alive: stop the servers here, not at exit. */
     @TearDown(Level.Trial)
     public void stop() {
-        producer.close();
+        relay.close();
         dataSource.close();
         Backends.stopAll();
     }

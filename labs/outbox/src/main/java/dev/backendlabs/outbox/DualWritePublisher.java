@@ -52,7 +52,8 @@ public final class DualWritePublisher {
     }
 
     /** Sends the event, then commits the order; {@code beforeCommit} runs between the two. */
-    public void publishThenCommit(Order order, Step beforeCommit) throws SQLException, InterruptedException, ExecutionException, TimeoutException {
+    public void publishThenCommit(Order order, Step beforeCommit)
+            throws SQLException, InterruptedException, ExecutionException, TimeoutException {
         send(order);
         try (Connection connection = dataSource.getConnection()) {
             connection.setAutoCommit(false);

@@ -8,6 +8,7 @@ import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
+import java.util.function.Supplier;
 
 /**
  * NAIVE: a relay that remembers the highest id it published and asks for {@code id > last} —
@@ -22,13 +23,15 @@ public final class HighWaterMarkRelay extends BatchRelay {
 
     private long lastPublishedId;
 
-    public HighWaterMarkRelay(DataSource dataSource, Producer<String, String> producer, String topic, int batchSize, Duration ackTimeout) {
-        super(dataSource, producer, topic, batchSize, ackTimeout, new Hooks() { });
+    public HighWaterMarkRelay(DataSource dataSource, Supplier<? extends Producer<String, String>> producers, String topic, int batchSize,
+                              Duration ackTimeout) {
+        super(dataSource, producers, topic, batchSize, ackTimeout, Hooks.NONE);
     }
 
     @Override
     protected List<PendingEvent> claim(Connection connection, int limit) throws SQLException {
-        try (PreparedStatement select = connection.prepareStatement("SELECT " + COLUMNS + " FROM outbox WHERE id > ? ORDER BY id LIMIT ?")) {
+        try (PreparedStatement select = connection.prepareStatement(
+                "SELECT " + COLUMNS + " FROM outbox WHERE id > ? ORDER BY id LIMIT ?")) {
             select.setLong(1, lastPublishedId);
             select.setInt(2, limit);
             return read(select);

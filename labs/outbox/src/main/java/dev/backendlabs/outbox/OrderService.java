@@ -50,7 +50,8 @@ public final class OrderService {
     }
 
     static void insertOrder(Connection connection, Order order) throws SQLException {
-        try (PreparedStatement insert = connection.prepareStatement("INSERT INTO orders (id, customer_id, amount_cents) VALUES (?, ?, ?)")) {
+        try (PreparedStatement insert = connection.prepareStatement(
+                "INSERT INTO orders (id, customer_id, amount_cents) VALUES (?, ?, ?)")) {
             insert.setObject(1, order.id());
             insert.setString(2, order.customerId());
             insert.setLong(3, order.amountCents());

@@ -25,7 +25,7 @@ public final class OutboxSchema {
     /** Empties every table, for tests that need a clean slate. */
     public static void truncate(Connection connection) throws SQLException {
         try (Statement statement = connection.createStatement()) {
-            statement.execute("TRUNCATE orders, outbox, inbox, effects RESTART IDENTITY");
+            statement.execute("TRUNCATE orders, outbox, inbox, effects, dead_letters RESTART IDENTITY");
         }
     }
 

@@ -74,7 +74,8 @@ public final class OutboxWriter {
         }
         int bytes = event.payload().getBytes(StandardCharsets.UTF_8).length;
         if (bytes > maxPayloadBytes) {
-            throw new InvalidEventException("Event " + event.eventId() + " payload is " + bytes + " bytes; the limit is " + maxPayloadBytes);
+            throw new InvalidEventException("Event " + event.eventId() + " payload is " + bytes + " bytes; the limit is "
+                    + maxPayloadBytes);
         }
     }
 }

@@ -8,6 +8,7 @@ import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
+import java.util.function.Supplier;
 
 /**
  * NAIVE: the relay most tutorials show — claim the oldest rows with {@code FOR UPDATE SKIP LOCKED},
@@ -17,9 +18,9 @@ import java.util.List;
  */
 public final class SkipLockedRelay extends BatchRelay {
 
-    public SkipLockedRelay(DataSource dataSource, Producer<String, String> producer, String topic, int batchSize,
+    public SkipLockedRelay(DataSource dataSource, Supplier<? extends Producer<String, String>> producers, String topic, int batchSize,
                            Duration ackTimeout, Hooks hooks) {
-        super(dataSource, producer, topic, batchSize, ackTimeout, hooks);
+        super(dataSource, producers, topic, batchSize, ackTimeout, hooks);
     }
 
     @Override

@@ -21,7 +21,7 @@ import static org.awaitility.Awaitility.await;
  * send have no event (lost); with a crash injected between the send and the commit, events exist
  * for orders that were rolled back (phantom).
  */
-@Lab("outbox")
+@Lab
 class DualWriteTest {
 
     private static final int ORDERS = 10;
@@ -32,7 +32,7 @@ class DualWriteTest {
     void commitThenPublishLosesEventsWhileKafkaIsDown(KafkaBackend kafka, LabReport report) throws Exception {
         String topic = OutboxFixture.freshTopic(kafka);
         Set<String> committed = new HashSet<>();
-        try (KafkaProducer<String, String> producer = OutboxFixture.producer(kafka)) {
+        try (KafkaProducer<String, String> producer = OutboxFixture.impatientProducer(kafka)) {
             DualWritePublisher publisher = new DualWritePublisher(OutboxFixture.dataSource(), producer, topic, Duration.ofSeconds(5));
             for (int i = 0; i < ORDERS; i++) {
                 Order order = Order.create("customer-" + i, 1_000 + i);
@@ -64,7 +64,7 @@ class DualWriteTest {
     void publishThenCommitInventsEventsWhenTheTransactionFails(KafkaBackend kafka, LabReport report) throws Exception {
         String topic = OutboxFixture.freshTopic(kafka);
         Set<String> rolledBack = new HashSet<>();
-        try (KafkaProducer<String, String> producer = OutboxFixture.producer(kafka)) {
+        try (KafkaProducer<String, String> producer = OutboxFixture.impatientProducer(kafka)) {
             DualWritePublisher publisher = new DualWritePublisher(OutboxFixture.dataSource(), producer, topic, Duration.ofSeconds(5));
             for (int i = 0; i < ORDERS; i++) {
                 Order order = Order.create("customer-" + i, 1_000 + i);

@@ -15,7 +15,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * An event that cannot be published is refused before the transaction commits, with a clear
  * error, and the business row goes with it: nothing is half-written.
  */
-@Lab("outbox")
+@Lab
 class InvalidEventTest {
 
     private final OrderService orders = new OrderService(dataSource(), OutboxFixture.writer());

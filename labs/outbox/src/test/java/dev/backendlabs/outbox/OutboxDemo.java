@@ -3,7 +3,6 @@ package dev.backendlabs.outbox;
 import dev.backendlabs.shared.backend.Backends;
 import dev.backendlabs.shared.backend.KafkaBackend;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -38,10 +37,9 @@ public final class OutboxDemo {
         AtomicLong placed = new AtomicLong();
         AtomicBoolean consuming = new AtomicBoolean(true);
         List<RelayRunner> runners = new ArrayList<>();
-        try (KafkaProducer<String, String> producer = OutboxFixture.producer(kafka);
-             KafkaConsumer<String, String> kafkaConsumer = OutboxFixture.consumer(kafka, topic)) {
+        try (KafkaConsumer<String, String> kafkaConsumer = OutboxFixture.consumer(kafka, topic)) {
             for (int i = 0; i < relays; i++) {
-                runners.add(OutboxFixture.runner(producer, topic, "relay-" + i));
+                runners.add(OutboxFixture.runner(kafka, topic, "relay-" + i)); // each relay with its own producer
             }
             InboxConsumer consumer = new InboxConsumer(OutboxFixture.dataSource(), kafkaConsumer, "demo");
             Thread consumerThread = Thread.ofPlatform().name("consumer").start(() -> {
@@ -68,9 +66,10 @@ public final class OutboxDemo {
             do {
                 Thread.sleep(1_000);
                 OutboxBacklog backlog = OutboxBacklog.of(OutboxFixture.dataSource());
-                effects = OutboxFixture.count("SELECT count(DISTINCT event_id) FROM effects");
+                effects = OutboxFixture.appliedEvents();
                 long published = runners.stream().mapToLong(runner -> runner.relay().published()).sum();
-                System.out.printf("placed %6d · outbox backlog %6d (oldest %5d ms) · published %6d · effects %6d · redeliveries skipped %d%n",
+                System.out.printf("placed %6d · outbox backlog %6d (oldest %5d ms) · published %6d · effects %6d"
+                                + " · redeliveries skipped %d%n",
                         placed.get(), backlog.events(), backlog.oldestAge().toMillis(), published, effects, consumer.duplicates());
             } while (effects < orders || writer.isAlive());
             consuming.set(false);

@@ -7,33 +7,53 @@ import dev.backendlabs.shared.backend.LabNamespace;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.awaitility.core.ConditionTimeoutException;
 
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
 import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 import static org.awaitility.Awaitility.await;
 
-/** The lab's database, topics and clients: one database per run, a fresh topic and consumer group per test. */
+/**
+ * The lab's database, topics, clients and scenario helpers: one database per run, a fresh topic and
+ * consumer group per test, a producer per relay.
+ */
 final class OutboxFixture {
 
     static final LabNamespace NAMESPACE = new LabNamespace("outbox");
     static final int PARTITIONS = 16;
     static final int MAX_PAYLOAD = 16 * 1024;
+    /** Aggregates of {@link #writeSequencedEvents}. */
+    static final int AGGREGATES = 100;
 
     private static HikariDataSource dataSource;
 
     private OutboxFixture() {
     }
 
+    /**
+     * The lab's pool. Its 2 s connection timeout is how long a caller waits for a connection while
+     * PostgreSQL is stopped (the default 5 s would only make the outage tests slower).
+     */
     static synchronized HikariDataSource dataSource() throws SQLException {
         if (dataSource == null) {
-            dataSource = Backends.postgres().dataSource(NAMESPACE, config -> config.setMaximumPoolSize(12));
+            dataSource = Backends.postgres().dataSource(NAMESPACE, config -> {
+                config.setMaximumPoolSize(12);
+                config.setConnectionTimeout(2_000);
+            });
             try (Connection connection = dataSource.getConnection()) {
                 OutboxSchema.create(connection);
             }
@@ -51,26 +71,61 @@ final class OutboxFixture {
         return topic;
     }
 
-    /** An idempotent producer with short timeouts, so an outage shows up in seconds. */
-    static KafkaProducer<String, String> producer(KafkaBackend kafka) {
+    /**
+     * A relay's producer: idempotent, {@code acks=all}, {@code linger.ms=0} (a relay sends its batch
+     * and waits for it; it never flushes) and a 1 s {@code max.block.ms}, below every ack timeout
+     * here. Delivery and request timeouts keep their generous defaults (30 s, 10 s): the relay's ack
+     * timeout, not the producer, bounds a pass, and a slow broker on a loaded machine gets time.
+     */
+    static Properties producerProperties(KafkaBackend kafka) {
         Properties properties = kafka.producerProperties();
         properties.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 1_000);
+        properties.put(ProducerConfig.LINGER_MS_CONFIG, 0);
+        return properties;
+    }
+
+    static KafkaProducer<String, String> producer(KafkaBackend kafka) {
+        return new KafkaProducer<>(producerProperties(kafka));
+    }
+
+    /**
+     * A producer that gives up on a record it could not deliver within 1.5 s. The dual-write
+     * publisher's, so that a stopped broker fails it quickly; and the outage test's relay's, so that
+     * records sent during the outage are really dropped — a relay that committed without their acks
+     * would lose them, instead of the producer delivering them after the restart.
+     */
+    static Properties impatientProducerProperties(KafkaBackend kafka) {
+        Properties properties = producerProperties(kafka);
         properties.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 1_000);
         properties.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 1_500);
-        properties.put(ProducerConfig.LINGER_MS_CONFIG, 5);
-        return new KafkaProducer<>(properties);
+        return properties;
+    }
+
+    static KafkaProducer<String, String> impatientProducer(KafkaBackend kafka) {
+        return new KafkaProducer<>(impatientProducerProperties(kafka));
+    }
+
+    /** A relay's producer factory: every relay makes its own producer, as every relay process would. */
+    static Supplier<KafkaProducer<String, String>> producers(KafkaBackend kafka) {
+        return () -> producer(kafka);
     }
 
     static KafkaConsumer<String, String> consumer(KafkaBackend kafka, String topic) {
-        KafkaConsumer<String, String> consumer = new KafkaConsumer<>(kafka.consumerProperties(NAMESPACE.consumerGroup("c-" + UUID.randomUUID())));
+        String group = NAMESPACE.consumerGroup("c-" + UUID.randomUUID());
+        KafkaConsumer<String, String> consumer = new KafkaConsumer<>(kafka.consumerProperties(group));
         consumer.subscribe(List.of(topic));
         return consumer;
     }
 
+    /** A partition-owning relay at batch 100 with its own producer and a 5 s ack timeout; add hooks or change the batch on the builder. */
+    static OutboxRelay.Builder relay(KafkaBackend kafka, String topic) throws SQLException {
+        return OutboxRelay.builder(dataSource(), writer()).producers(producers(kafka)).topic(topic).batchSize(100)
+                .ackTimeout(Duration.ofSeconds(5));
+    }
+
     /** One partition-owning relay at batch 100 on its own thread: 20 ms idle poll, backoff capped at 1 s. */
-    static RelayRunner runner(KafkaProducer<String, String> producer, String topic, String name) throws SQLException {
-        return new RelayRunner(new OutboxRelay(dataSource(), producer, topic, writer(), 100, Duration.ofSeconds(5), new BatchRelay.Hooks() { }),
-                name, Duration.ofMillis(20), Duration.ofSeconds(1));
+    static RelayRunner runner(KafkaBackend kafka, String topic, String name) throws SQLException {
+        return new RelayRunner(relay(kafka, topic).build(), name, Duration.ofMillis(20), Duration.ofSeconds(1));
     }
 
     static OutboxWriter writer() {
@@ -85,22 +140,94 @@ final class OutboxFixture {
         }
     }
 
-    /** Polls until the consumer has applied {@code expected} distinct events, or fails after {@code timeout}. */
-    static void drain(InboxConsumer consumer, long expected, Duration timeout) {
-        await().atMost(timeout).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(1)).until(() -> {
+    /**
+     * Whether {@code condition} became true within {@code timeout}; a condition that throws counts as
+     * not yet true. It does not throw on a timeout: a test measures and records what happened first,
+     * and asserts after.
+     */
+    static boolean eventually(Duration timeout, Duration pollInterval, Callable<Boolean> condition) {
+        try {
+            await().atMost(timeout).pollDelay(Duration.ZERO).pollInterval(pollInterval).ignoreExceptions().until(condition);
+            return true;
+        } catch (ConditionTimeoutException e) {
+            return false;
+        }
+    }
+
+    /**
+     * Polls until the consumer has applied {@code expected} distinct events or {@code timeout} passed;
+     * the caller asserts the counts. Like a service's consumer loop, it polls again after a failed
+     * poll (which was rewound), so a consumer that cannot get past a record shows up as missing effects.
+     */
+    static boolean drain(InboxConsumer consumer, long expected, Duration timeout) {
+        return eventually(timeout, Duration.ofMillis(1), () -> {
             consumer.pollOnce(Duration.ofMillis(200));
-            return count("SELECT count(DISTINCT event_id) FROM effects") >= expected;
+            return appliedEvents() >= expected;
         });
+    }
+
+    static long appliedEvents() throws SQLException {
+        return count("SELECT count(DISTINCT event_id) FROM effects");
+    }
+
+    /** Committed orders without an effect at the consumer: lost events. */
+    static long ordersWithoutEffect() throws SQLException {
+        return count("SELECT count(*) FROM orders o WHERE NOT EXISTS (SELECT 1 FROM effects e WHERE e.aggregate_id = o.id::text)");
     }
 
     /** Consecutive effects of one aggregate whose sequence number went down: events applied out of order. */
     static long orderViolations() throws SQLException {
-        return count("SELECT count(*) FROM (SELECT sequence_no, lag(sequence_no) OVER (PARTITION BY aggregate_id ORDER BY applied_no) AS previous"
-                + " FROM effects) applied WHERE previous IS NOT NULL AND sequence_no < previous");
+        return count("SELECT count(*) FROM (SELECT sequence_no,"
+                + " lag(sequence_no) OVER (PARTITION BY aggregate_id ORDER BY applied_no) AS previous FROM effects) applied"
+                + " WHERE previous IS NOT NULL AND sequence_no < previous");
     }
 
     /** Effects applied more than once for the same event. */
     static long duplicateEffects() throws SQLException {
         return count("SELECT count(*) - count(DISTINCT event_id) FROM effects");
+    }
+
+    /** {@link #AGGREGATES} aggregates, each with events numbered 1, 2, 3… in its "seq" field, interleaved, 500 per transaction. */
+    static void writeSequencedEvents(int events) throws SQLException {
+        OutboxWriter writer = writer();
+        try (Connection connection = dataSource().getConnection()) {
+            connection.setAutoCommit(false);
+            for (int i = 0; i < events; i++) {
+                int aggregate = i % AGGREGATES;
+                String payload = "{\"seq\": " + (i / AGGREGATES + 1) + "}";
+                writer.append(connection, OutboxEvent.of("account", "acct-" + aggregate, "Deposited", payload));
+                if (i % 500 == 499) {
+                    connection.commit();
+                }
+            }
+            connection.commit();
+        }
+    }
+
+    /** Runs every relay on its own thread until the outbox is empty. */
+    static void runUntilEmpty(List<? extends BatchRelay> relays) throws Exception {
+        ExecutorService executor = Executors.newFixedThreadPool(relays.size());
+        try {
+            List<Future<?>> running = new ArrayList<>();
+            for (BatchRelay relay : relays) {
+                running.add(executor.submit(() -> {
+                    // An empty pass may only mean that other relays hold every partition with rows right now.
+                    while (true) {
+                        if (relay.publishBatch() > 0) {
+                            continue;
+                        }
+                        if (OutboxBacklog.of(dataSource()).events() == 0) {
+                            return null;
+                        }
+                        Thread.sleep(1);
+                    }
+                }));
+            }
+            for (Future<?> future : running) {
+                future.get(120, TimeUnit.SECONDS);
+            }
+        } finally {
+            executor.shutdownNow();
+        }
     }
 }
