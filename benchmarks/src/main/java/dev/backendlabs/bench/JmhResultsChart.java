@@ -51,7 +51,8 @@ public final class JmhResultsChart {
         CategoryChart chart = Charts.bars(title, "benchmark (method)", "score (" + unit + ", log scale)");
         chart.getStyler().setYAxisLogarithmic(true);
         // Bars grow from the axis minimum, which a log axis must place above zero.
-        chart.getStyler().setYAxisMin(Math.pow(10, Math.floor(Math.log10(results.stream().mapToDouble(JmhResultsChart::score).min().orElse(1)))));
+        double lowest = results.stream().mapToDouble(JmhResultsChart::score).min().orElse(1);
+        chart.getStyler().setYAxisMin(Math.pow(10, Math.floor(Math.log10(lowest))));
         Map<Integer, Map<String, Double>> byThreads = new TreeMap<>();
         for (JsonNode result : results) {
             byThreads.computeIfAbsent(result.path("threads").asInt(), t -> new LinkedHashMap<>())

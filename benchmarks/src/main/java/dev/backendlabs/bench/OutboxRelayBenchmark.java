@@ -1,6 +1,5 @@
 package dev.backendlabs.bench;
 
-import com.zaxxer.hikari.HikariDataSource;
 import dev.backendlabs.outbox.OutboxEvent;
 import dev.backendlabs.outbox.OutboxRelay;
 import dev.backendlabs.outbox.OutboxSchema;
@@ -12,22 +11,19 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OperationsPerInvocation;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
-import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 import org.openjdk.jmh.runner.Runner;
 import org.openjdk.jmh.runner.RunnerException;
 import org.openjdk.jmh.runner.options.OptionsBuilder;
 
+import javax.sql.DataSource;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -63,16 +59,14 @@ import java.util.concurrent.TimeUnit;
 @OperationsPerInvocation(OutboxRelayBenchmark.EVENTS)
 @Warmup(iterations = 3)
 @Measurement(iterations = 10)
-@Fork(1)
-@State(Scope.Benchmark)
-public class OutboxRelayBenchmark {
+public class OutboxRelayBenchmark extends LabBenchmark {
 
     static final int EVENTS = 1_000;
 
     @Param({"1", "10", "100", "500"})
     public int batchSize;
 
-    private HikariDataSource dataSource;
+    private DataSource dataSource;
     private OutboxWriter writer;
     private OutboxRelay relay;
 
@@ -80,7 +74,7 @@ public class OutboxRelayBenchmark {
     public void start() throws SQLException {
         KafkaBackend kafka = Backends.kafka();
         LabNamespace namespace = new LabNamespace("outbox");
-        dataSource = Backends.postgres().dataSource(namespace);
+        dataSource = Backends.postgres().pool(namespace);
         try (Connection connection = dataSource.getConnection()) {
             OutboxSchema.create(connection);
             OutboxSchema.truncate(connection);
@@ -106,12 +100,9 @@ public class OutboxRelayBenchmark {
         }
     }
 
-    /** The in-JVM broker's threads would keep the fork alive: stop the servers here, not at exit. */
-    @TearDown(Level.Trial)
-    public void stop() {
+    @Override
+    protected void close() {
         relay.close();
-        dataSource.close();
-        Backends.stopAll();
     }
 
     @Benchmark

@@ -4,15 +4,14 @@ import com.zaxxer.hikari.HikariDataSource;
 import dev.backendlabs.shared.backend.Backends;
 import dev.backendlabs.shared.backend.KafkaBackend;
 import dev.backendlabs.shared.backend.LabNamespace;
+import dev.backendlabs.shared.sql.Sql;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.awaitility.core.ConditionTimeoutException;
 
 import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -33,7 +32,7 @@ import static org.awaitility.Awaitility.await;
  */
 final class OutboxFixture {
 
-    static final LabNamespace NAMESPACE = new LabNamespace("outbox");
+    static final LabNamespace NAMESPACE = LabNamespace.current();
     static final int PARTITIONS = 16;
     static final int MAX_PAYLOAD = 16 * 1024;
     /** Aggregates of {@link #writeSequencedEvents}. */
@@ -111,10 +110,7 @@ final class OutboxFixture {
     }
 
     static KafkaConsumer<String, String> consumer(KafkaBackend kafka, String topic) {
-        String group = NAMESPACE.consumerGroup("c-" + UUID.randomUUID());
-        KafkaConsumer<String, String> consumer = new KafkaConsumer<>(kafka.consumerProperties(group));
-        consumer.subscribe(List.of(topic));
-        return consumer;
+        return kafka.newConsumer(NAMESPACE.consumerGroup("c-" + UUID.randomUUID()), topic);
     }
 
     /** A partition-owning relay at batch 100 with its own producer and a 5 s ack timeout; add hooks or change the batch on the builder. */
@@ -133,11 +129,7 @@ final class OutboxFixture {
     }
 
     static long count(String sql) throws SQLException {
-        try (Connection connection = dataSource().getConnection(); Statement statement = connection.createStatement();
-             ResultSet rows = statement.executeQuery(sql)) {
-            rows.next();
-            return rows.getLong(1);
-        }
+        return Sql.queryLong(dataSource(), sql);
     }
 
     /**
