@@ -5,7 +5,9 @@ import dev.backendlabs.shared.backend.Backends;
 import dev.backendlabs.shared.backend.LabNamespace;
 import dev.backendlabs.shared.backend.PgBouncerBackend;
 import dev.backendlabs.shared.backend.PgBouncerBinary;
+import dev.backendlabs.shared.backend.RunningServer;
 import dev.backendlabs.shared.junit.Lab;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
 import java.sql.Connection;
@@ -26,11 +28,22 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * The fourth kind of server, added through the registry: PgBouncer in transaction mode in front
- * of the run's PostgreSQL. Outside CI, on a machine without the binary, these tests are reported
- * as not run with the install command; under {@code CI=true} they fail instead.
+ * of the run's PostgreSQL. These tests start a dedicated PgBouncer, so that the shared servers of
+ * the selftest JVM stay the three that {@code StartupTest} expects. Outside CI, on a machine
+ * without the binary, they are reported as not run with the install command; under
+ * {@code CI=true} they fail instead.
  */
 @Lab("selftest")
 class PgBouncerBackendTest {
+
+    private static RunningServer<PgBouncerBackend> server;
+
+    @AfterAll
+    static void stopPgBouncer() {
+        if (server != null) {
+            server.close();
+        }
+    }
 
     private static final int CLIENTS = 40;
 
@@ -38,7 +51,9 @@ class PgBouncerBackendTest {
     void isARegisteredKindInTransactionModeWithRoomForAThousandClients() throws SQLException {
         PgBouncerBackend pgbouncer = pgbouncer();
 
-        assertThat(Backends.kindOf(PgBouncerBackend.class)).contains(PgBouncerBackend.KIND);
+        assertThat(Backends.kindOf(PgBouncerBackend.class)).as("registered").contains(PgBouncerBackend.KIND);
+        assertThat(Backends.started()).extracting(started -> started.backend().name()).as("a dedicated server is not shared")
+                .doesNotContain("pgbouncer");
         assertThat(pgbouncer.version()).matches("\\d+\\.\\d+(\\.\\d+)?");
         Map<String, String> config = new HashMap<>();
         pgbouncer.admin("SHOW CONFIG").forEach(row -> config.put(row.get("key"), row.get("value")));
@@ -127,9 +142,12 @@ class PgBouncerBackendTest {
         }
     }
 
-    /** The run's PgBouncer; outside CI, without the binary, the test is reported as not run. */
-    private static PgBouncerBackend pgbouncer() {
+    /** This class's PgBouncer, started on first use; outside CI, without the binary, the test is reported as not run. */
+    private static synchronized PgBouncerBackend pgbouncer() {
         PgBouncerBinary.assumeInstalledUnlessCi();
-        return Backends.get(PgBouncerBackend.KIND);
+        if (server == null) {
+            server = PgBouncerBackend.dedicated();
+        }
+        return server.backend();
     }
 }

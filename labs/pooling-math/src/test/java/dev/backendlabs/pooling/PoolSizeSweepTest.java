@@ -27,13 +27,14 @@ import static org.assertj.core.api.Assertions.assertThat;
  * The knee: one pgbench-like transaction, 256 client threads in a closed loop, and HikariCP pools
  * of 1 to 128 connections on PostgreSQL 17. Throughput climbs while connections still find idle
  * cores, then falls as more backends fight over two cores, the same hot rows and the WAL; latency
- * moves the other way. The sweep runs once for the class; each claim reads it, and the experiment
- * charts it and adds one open-loop run at a fixed rate on the best and the largest pool.
+ * moves the other way. The sweep runs once for the class (about 1 s per point and round at the
+ * quick scale, 10 s at the full one); each claim reads it, and the experiment charts it with the
+ * open-loop run, one fixed rate offered to every pool size.
  *
  * <p>The lab's database runs with {@code synchronous_commit = off} ({@code pgbench_schema.sql}):
  * this VM's disk takes about 5 ms per WAL flush, which makes the workload wait for the disk, and
  * then the group commit of many sessions (the formula's "spindles") rather than the cores decides
- * where the knee is. The README shows what the flush does.
+ * where the knee is (see the README, "In production").
  */
 @Lab
 class PoolSizeSweepTest {

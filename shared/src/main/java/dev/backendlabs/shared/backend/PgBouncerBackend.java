@@ -41,6 +41,35 @@ public final class PgBouncerBackend implements Backend, FaultControl {
         Backends.register(KIND);
     }
 
+    /**
+     * A PgBouncer (and the run's PostgreSQL behind it) for the caller alone, outside the shared
+     * registry, so that it is not among {@link Backends#started()}; the caller closes it, and a
+     * shutdown hook stops it if the JVM ends first.
+     *
+     * @throws BackendStartException naming the mode and the cause, like the shared start
+     */
+    public static RunningServer<PgBouncerBackend> dedicated() {
+        BackendMode mode = Backends.mode();
+        RunningServer<PgBouncerBackend> server;
+        try {
+            server = KIND.start(mode, BackendSettings.fromEnvironment());
+        } catch (BackendStartException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw new BackendStartException(KIND.name(), mode, "a dedicated server", e);
+        }
+        Thread hook = new Thread(server::close, "pgbouncer-dedicated-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        return new RunningServer<>(server.backend(), () -> {
+            server.close();
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException shuttingDown) {
+                // The hook is running or has run: the server is stopped either way.
+            }
+        });
+    }
+
     private final BackendMode mode;
     private final String host;
     private final int port;
