@@ -50,21 +50,29 @@ class TransactionAcrossSlowCallTest {
         report.metric("tx_across_call_ceiling_error_pct", errorPct, "%",
                 "Gap between the measured throughput with a 200 ms call inside the transaction and N/H = 10 / 0.202 s.");
         report.table(ReportTable.of("Pool " + POOL + ", " + CLIENTS + " clients, 200 ms remote call, 2 ms of SQL", "where the call is", "requests/s",
-                        "N/H (requests/s)", "p50 (ms)", "idle in transaction (most seen)", "idle in transaction (median)")
+                        "N/H (requests/s)", "p50 (ms)", "idle in transaction (most seen)", "… for over 100 ms (most seen)")
                 .row("inside the transaction", inside.load().throughputPerSecond(), ceiling, inside.load().latency().p50Ms(), inside.idleMax(),
-                        inside.idleMedian())
+                        inside.idleThroughCallMax())
                 .row("between two transactions", between.load().throughputPerSecond(), PoolMath.throughputCeiling(POOL, SQL_EACH_SIDE),
-                        between.load().latency().p50Ms(), between.idleMax(), between.idleMedian()));
+                        between.load().latency().p50Ms(), between.idleMax(), between.idleThroughCallMax()));
         assertThat(errorPct).as("inside: %.1f requests/s against N/H = %.1f", inside.load().throughputPerSecond(), ceiling)
                 .isLessThanOrEqualTo(10.0);
         assertThat(inside.idleMax()).as("sessions idle in transaction during the calls").isEqualTo(POOL);
-        assertThat(between.idleMedian()).as("the same calls made between transactions leave none").isZero();
+        assertThat(inside.idleThroughCallMax()).as("idle in transaction for over half a call").isPositive();
+        assertThat(between.idleThroughCallMax()).as("the same calls made between transactions: none idle through a call").isZero();
         assertThat(between.load().throughputPerSecond()).as("the clients, not the pool, limit the pattern")
                 .isGreaterThan(5 * inside.load().throughputPerSecond());
         assertThat(inside.load().errors() + between.load().errors()).isZero();
     }
 
-    private record Measured(LoadResult load, int idleMax, int idleMedian) {
+    /**
+     * @param idleMax            the most sessions seen idle in transaction at once
+     * @param idleThroughCallMax the most seen idle in transaction for over 100 ms, half a call: a
+     *                           transaction held open across the call, not the instant between a
+     *                           statement and its commit (which a loaded machine can stretch to
+     *                           several milliseconds)
+     */
+    private record Measured(LoadResult load, int idleMax, int idleThroughCallMax) {
     }
 
     private static Measured measure(Function<DataSource, RemoteCallFlow> flow, Duration duration) throws Exception {
@@ -72,7 +80,7 @@ class TransactionAcrossSlowCallTest {
         try (HikariDataSource pool = PoolingMathFixture.filledPool(POOL, config -> config.setConnectionTimeout(60_000));
              HikariDataSource observer = PoolingMathFixture.filledPool(1, config -> { })) {
             RemoteCallFlow requests = flow.apply(pool);
-            List<Integer> idle = Collections.synchronizedList(new ArrayList<>());
+            List<int[]> idle = Collections.synchronizedList(new ArrayList<>());
             AtomicBoolean running = new AtomicBoolean(true);
             Thread sampler = Thread.ofPlatform().start(() -> sampleIdleInTransaction(observer, idle, running));
             LoadResult load;
@@ -84,8 +92,8 @@ class TransactionAcrossSlowCallTest {
                 running.set(false);
                 sampler.join();
             }
-            List<Integer> sorted = idle.stream().sorted().toList();
-            return new Measured(load, sorted.getLast(), sorted.get(sorted.size() / 2));
+            return new Measured(load, idle.stream().mapToInt(sample -> sample[0]).max().orElseThrow(),
+                    idle.stream().mapToInt(sample -> sample[1]).max().orElseThrow());
         }
     }
 
@@ -112,13 +120,14 @@ class TransactionAcrossSlowCallTest {
         return null;
     }
 
-    private static void sampleIdleInTransaction(DataSource observer, List<Integer> idle, AtomicBoolean running) {
+    private static void sampleIdleInTransaction(DataSource observer, List<int[]> idle, AtomicBoolean running) {
         try (Connection connection = observer.getConnection(); PreparedStatement count = connection.prepareStatement(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND state = 'idle in transaction'")) {
+                "SELECT count(*), count(*) FILTER (WHERE clock_timestamp() - state_change > interval '100 ms') FROM pg_stat_activity"
+                        + " WHERE datname = current_database() AND state = 'idle in transaction'")) {
             while (running.get()) {
                 try (ResultSet rows = count.executeQuery()) {
                     rows.next();
-                    idle.add(rows.getInt(1));
+                    idle.add(new int[] {rows.getInt(1), rows.getInt(2)});
                 }
                 Thread.sleep(50);
             }
