@@ -29,13 +29,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * PgBouncer in transaction mode: 1,000 clients, each with its own connection and running
- * transactions back to back, over PgBouncer's 10 server connections, against the peak of 10
- * clients on 10 direct connections — and the same 1,000 clients connecting directly, which
- * PostgreSQL's {@code max_connections = 300} refuses with {@code 53300 too many clients}. The
- * clients are virtual threads: a thousand waiting sockets, not a thousand OS threads. Every
- * client runs the transaction in auto-commit mode, one round trip: a client that is slow to send
- * its {@code COMMIT} (one of a thousand threads waiting for a core) would hold one of PgBouncer's
- * ten server connections idle in transaction meanwhile.
+ * transactions back to back, over PgBouncer's 10 server connections, against the peak of the
+ * same PgBouncer — 10 clients, one per server connection, as pgdog.dev's PgBouncer benchmark
+ * takes it (81,021 tps at 1,000 clients against 101,449 at 10: 80 %) — and the same 1,000 clients
+ * connecting straight to PostgreSQL, which {@code max_connections = 300} refuses with
+ * {@code 53300 too many clients}. Ten clients straight to PostgreSQL show what the extra hop
+ * costs. The clients are virtual threads: a thousand waiting sockets, not a thousand OS threads.
+ * Every client runs the transaction in auto-commit mode, one round trip: a client that is slow to
+ * send its {@code COMMIT} (one of a thousand threads waiting for a core) would hold one of
+ * PgBouncer's ten server connections idle in transaction meanwhile.
  */
 @Lab
 class PgBouncerMultiplexingTest {
@@ -61,10 +63,12 @@ class PgBouncerMultiplexingTest {
 
         String directUrl = postgres.jdbcUrl(database) + UNNAMED_STATEMENTS;
         String bouncerUrl = pgbouncer.jdbcUrl(database) + UNNAMED_STATEMENTS;
-        Clients direct = null;
+        Clients direct = clients(servers, () -> DriverManager.getConnection(directUrl, postgres.user(), postgres.password()), workload,
+                duration);
+        Clients peak = null;
         Clients bounced = null;
         for (int round = 0; round < 2; round++) {
-            direct = better(direct, clients(servers, () -> DriverManager.getConnection(directUrl, postgres.user(), postgres.password()),
+            peak = better(peak, clients(servers, () -> DriverManager.getConnection(bouncerUrl, pgbouncer.user(), pgbouncer.password()),
                     workload, duration));
             bounced = better(bounced, clients(CLIENTS, () -> DriverManager.getConnection(bouncerUrl, pgbouncer.user(), pgbouncer.password()),
                     workload, duration));
@@ -72,20 +76,21 @@ class PgBouncerMultiplexingTest {
         int serverConnections = serverConnections(pgbouncer, database);
         Clients refused = clients(CLIENTS, () -> DriverManager.getConnection(directUrl, postgres.user(), postgres.password()), workload,
                 duration);
-        double ratio = bounced.perSecond() / direct.perSecond();
+        double ratio = bounced.perSecond() / peak.perSecond();
 
         report.metric("pgbouncer_1000_clients_tps_ratio", ratio, "ratio",
-                CLIENTS + " clients through PgBouncer (" + servers + " server connections) over " + servers + " clients on direct connections.");
+                CLIENTS + " clients through PgBouncer (" + servers + " server connections) over its peak, " + servers + " clients.");
         report.metric("direct_1000_clients_errors", refused.refused(), "clients",
                 "Of " + CLIENTS + " clients connecting straight to PostgreSQL (max_connections = 300), those refused with 53300.");
         report.table(ReportTable.of("PgBouncer " + pgbouncer.version() + ", transaction mode, " + servers + " server connections",
                         "clients", "path", "connected", "refused (53300)", "tx/s", "server connections")
                 .row(servers, "direct", direct.connected(), direct.refused(), direct.perSecond(), servers)
+                .row(servers, "PgBouncer", peak.connected(), peak.refused(), peak.perSecond(), servers)
                 .row(CLIENTS, "PgBouncer", bounced.connected(), bounced.refused(), bounced.perSecond(), serverConnections)
                 .row(CLIENTS, "direct", refused.connected(), refused.refused(), refused.perSecond(), refused.connected()));
         assertThat(bounced.connected()).as("every client got a PgBouncer connection").isEqualTo(CLIENTS);
         assertThat(serverConnections).as("server connections PgBouncer opened").isBetween(1, servers);
-        assertThat(ratio).as("%d clients through PgBouncer against %d direct", CLIENTS, servers).isGreaterThanOrEqualTo(0.70);
+        assertThat(ratio).as("%d clients through PgBouncer against its peak with %d", CLIENTS, servers).isGreaterThanOrEqualTo(0.70);
         assertThat(refused.refused()).as("direct clients refused with 53300").isPositive();
         assertThat(refused.connected() + refused.refused()).as("no other kind of failure").isEqualTo(CLIENTS);
     }
@@ -99,9 +104,9 @@ class PgBouncerMultiplexingTest {
     }
 
     /**
-     * The better of two runs. Both paths are measured twice, alternating: other builds share this
-     * two-core machine, and single runs of either path moved by a factor of two from one run of
-     * the test to the next; the better run of each is the closest to what the path can do.
+     * The better of two runs. Both client counts are measured twice, alternating: other builds
+     * share this two-core machine, and single runs moved by a factor of two from one run of the
+     * test to the next; the better run of each is the closest to what it can do.
      */
     private static Clients better(Clients first, Clients second) {
         return first == null || second.perSecond() > first.perSecond() ? second : first;

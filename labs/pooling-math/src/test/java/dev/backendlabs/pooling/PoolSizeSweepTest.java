@@ -53,6 +53,7 @@ class PoolSizeSweepTest {
 
     private static final Map<Integer, PoolingMathFixture.LittleRun> RUNS = new TreeMap<>();
     private static final List<PoolingMathFixture.LittleRun> ALL_RUNS = new ArrayList<>();
+    private static final List<Integer> ALL_SIZES = new ArrayList<>();
     private static final Map<Integer, OpenLoopResult> OPEN_LOOP = new TreeMap<>();
     private static double openLoopRate;
     private static PgbenchWorkload workload;
@@ -80,6 +81,7 @@ class PoolSizeSweepTest {
                     PoolingMathFixture.closedLoop(pool, CLIENTS, warmUp, workload::transaction);
                     PoolingMathFixture.LittleRun run = PoolingMathFixture.closedLoop(pool, CLIENTS, measured, workload::transaction);
                     ALL_RUNS.add(run);
+                    ALL_SIZES.add(size);
                     RUNS.merge(size, run, (first, second) -> second.throughputPerSecond() > first.throughputPerSecond() ? second : first);
                     if (round == 1) {
                         OPEN_LOOP.put(size, LoadRunner.atRate(openLoopRate).duration(openLoop).poisson(size).maxConcurrency(4 * CLIENTS)
@@ -140,10 +142,14 @@ class PoolSizeSweepTest {
 
     @Experiment
     void kneeChartsAndAnOpenLoopRunAtAFixedRate(LabReport report) {
-        ReportTable table = ReportTable.of("Pool-size sweep: pgbench-like transaction, " + CLIENTS + " client threads (closed loop)",
-                "pool", "tps", "p99 (ms)", "mean hold (ms)", "mean wait (ms)", "active", "λ·W hold", "pending", "λ·W wait");
-        RUNS.forEach((size, run) -> table.row(size, Math.round(run.throughputPerSecond()), run.p99Ms(), run.holdMs(), run.waitMs(),
-                run.activeMean(), run.predictedActive(), run.pendingMean(), run.predictedPending()));
+        ReportTable table = ReportTable.of("Pool-size sweep: pgbench-like transaction, " + CLIENTS + " client threads (closed loop),"
+                + " both rounds", "pool", "round", "tps", "p99 (ms)", "mean hold (ms)", "mean wait (ms)", "active", "λ·W hold", "pending",
+                "λ·W wait", "Little error (%)");
+        for (int i = 0; i < ALL_RUNS.size(); i++) {
+            PoolingMathFixture.LittleRun run = ALL_RUNS.get(i);
+            table.row(ALL_SIZES.get(i), i < SIZES.length ? 1 : 2, Math.round(run.throughputPerSecond()), run.p99Ms(), run.holdMs(), run.waitMs(),
+                    run.activeMean(), run.predictedActive(), run.pendingMean(), run.predictedPending(), run.littlesLawErrorPct());
+        }
         report.table(table);
         report.metric("peak_tps", peak(), "tx/s", "The highest throughput of the sweep (pgbench-like transaction, synchronous_commit off).");
         report.chart("pool-size-knee.png", kneeChart());

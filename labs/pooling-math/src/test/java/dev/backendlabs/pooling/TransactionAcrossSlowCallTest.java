@@ -38,6 +38,15 @@ class TransactionAcrossSlowCallTest {
     private static final int CLIENTS = 100;
     private static final Duration CALL = Duration.ofMillis(200);
     private static final Duration SQL_EACH_SIDE = Duration.ofMillis(1);
+    /**
+     * The pattern's mean idle-in-transaction count as a share of the naive one's. Holding the call
+     * inside keeps a session idle in transaction 200 of every 202 ms (a mean near 10); between
+     * transactions a session is idle in transaction only from a statement's result to the
+     * {@code COMMIT} the client sends next — microseconds on a quiet machine, but other builds on
+     * this one stalled the clients for over 100 ms at times (8 sessions at once in one run), so
+     * the bound is a quarter of the naive mean, far below what a held call gives.
+     */
+    private static final double IDLE_SHARE = 0.25;
 
     @Test
     void aCallInsideTheTransactionCapsThroughputAtNOverHWithTheSessionsIdleInTransaction(Scale scale, LabReport report) throws Exception {
@@ -50,29 +59,26 @@ class TransactionAcrossSlowCallTest {
         report.metric("tx_across_call_ceiling_error_pct", errorPct, "%",
                 "Gap between the measured throughput with a 200 ms call inside the transaction and N/H = 10 / 0.202 s.");
         report.table(ReportTable.of("Pool " + POOL + ", " + CLIENTS + " clients, 200 ms remote call, 2 ms of SQL", "where the call is", "requests/s",
-                        "N/H (requests/s)", "p50 (ms)", "idle in transaction (most seen)", "… for over 100 ms (most seen)")
+                        "N/H (requests/s)", "p50 (ms)", "idle in transaction (most seen)", "idle in transaction (mean)")
                 .row("inside the transaction", inside.load().throughputPerSecond(), ceiling, inside.load().latency().p50Ms(), inside.idleMax(),
-                        inside.idleThroughCallMax())
+                        inside.idleMean())
                 .row("between two transactions", between.load().throughputPerSecond(), PoolMath.throughputCeiling(POOL, SQL_EACH_SIDE),
-                        between.load().latency().p50Ms(), between.idleMax(), between.idleThroughCallMax()));
+                        between.load().latency().p50Ms(), between.idleMax(), between.idleMean()));
         assertThat(errorPct).as("inside: %.1f requests/s against N/H = %.1f", inside.load().throughputPerSecond(), ceiling)
                 .isLessThanOrEqualTo(10.0);
         assertThat(inside.idleMax()).as("sessions idle in transaction during the calls").isEqualTo(POOL);
-        assertThat(inside.idleThroughCallMax()).as("idle in transaction for over half a call").isPositive();
-        assertThat(between.idleThroughCallMax()).as("the same calls made between transactions: none idle through a call").isZero();
+        assertThat(between.idleMean()).as("the same calls made between transactions: sessions idle in transaction on average")
+                .isLessThanOrEqualTo(IDLE_SHARE * inside.idleMean());
         assertThat(between.load().throughputPerSecond()).as("the clients, not the pool, limit the pattern")
                 .isGreaterThan(5 * inside.load().throughputPerSecond());
         assertThat(inside.load().errors() + between.load().errors()).isZero();
     }
 
     /**
-     * @param idleMax            the most sessions seen idle in transaction at once
-     * @param idleThroughCallMax the most seen idle in transaction for over 100 ms, half a call: a
-     *                           transaction held open across the call, not the instant between a
-     *                           statement and its commit (which a loaded machine can stretch to
-     *                           several milliseconds)
+     * @param idleMax  the most sessions seen idle in transaction at once
+     * @param idleMean their mean over the samples (every 50 ms)
      */
-    private record Measured(LoadResult load, int idleMax, int idleThroughCallMax) {
+    private record Measured(LoadResult load, int idleMax, double idleMean) {
     }
 
     private static Measured measure(Function<DataSource, RemoteCallFlow> flow, Duration duration) throws Exception {
@@ -80,7 +86,7 @@ class TransactionAcrossSlowCallTest {
         try (HikariDataSource pool = PoolingMathFixture.filledPool(POOL, config -> config.setConnectionTimeout(60_000));
              HikariDataSource observer = PoolingMathFixture.filledPool(1, config -> { })) {
             RemoteCallFlow requests = flow.apply(pool);
-            List<int[]> idle = Collections.synchronizedList(new ArrayList<>());
+            List<Integer> idle = Collections.synchronizedList(new ArrayList<>());
             AtomicBoolean running = new AtomicBoolean(true);
             Thread sampler = Thread.ofPlatform().start(() -> sampleIdleInTransaction(observer, idle, running));
             LoadResult load;
@@ -92,8 +98,8 @@ class TransactionAcrossSlowCallTest {
                 running.set(false);
                 sampler.join();
             }
-            return new Measured(load, idle.stream().mapToInt(sample -> sample[0]).max().orElseThrow(),
-                    idle.stream().mapToInt(sample -> sample[1]).max().orElseThrow());
+            return new Measured(load, idle.stream().mapToInt(Integer::intValue).max().orElseThrow(),
+                    idle.stream().mapToInt(Integer::intValue).average().orElseThrow());
         }
     }
 
@@ -120,14 +126,13 @@ class TransactionAcrossSlowCallTest {
         return null;
     }
 
-    private static void sampleIdleInTransaction(DataSource observer, List<int[]> idle, AtomicBoolean running) {
+    private static void sampleIdleInTransaction(DataSource observer, List<Integer> idle, AtomicBoolean running) {
         try (Connection connection = observer.getConnection(); PreparedStatement count = connection.prepareStatement(
-                "SELECT count(*), count(*) FILTER (WHERE clock_timestamp() - state_change > interval '100 ms') FROM pg_stat_activity"
-                        + " WHERE datname = current_database() AND state = 'idle in transaction'")) {
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND state = 'idle in transaction'")) {
             while (running.get()) {
                 try (ResultSet rows = count.executeQuery()) {
                     rows.next();
-                    idle.add(new int[] {rows.getInt(1), rows.getInt(2)});
+                    idle.add(rows.getInt(1));
                 }
                 Thread.sleep(50);
             }
