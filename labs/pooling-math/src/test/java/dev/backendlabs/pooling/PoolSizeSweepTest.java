@@ -12,6 +12,7 @@ import dev.backendlabs.shared.report.ReportTable;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.knowm.xchart.XYChart;
+import org.knowm.xchart.style.Styler;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -176,6 +177,7 @@ class PoolSizeSweepTest {
         chart.addSeries("open-loop p99 at " + (long) openLoopRate + " tx/s (ms)", sizes,
                 OPEN_LOOP.values().stream().mapToDouble(result -> result.latency().p99Ms()).toArray()).setYAxisGroup(1);
         chart.setYAxisGroupTitle(1, "p99 latency (ms)");
+        chart.getStyler().setYAxisGroupPosition(1, Styler.YAxisPosition.Right);
         return chart;
     }
 
