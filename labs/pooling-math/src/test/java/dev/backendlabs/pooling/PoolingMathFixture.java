@@ -1,20 +1,274 @@
 package dev.backendlabs.pooling;
 
+import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import com.zaxxer.hikari.HikariPoolMXBean;
 import dev.backendlabs.shared.backend.Backends;
 import dev.backendlabs.shared.backend.LabNamespace;
+import dev.backendlabs.shared.backend.PgBouncerBackend;
+import dev.backendlabs.shared.backend.PgBouncerBinary;
+import dev.backendlabs.shared.load.LoadResult;
+import dev.backendlabs.shared.load.LoadRunner;
 
-/** What the lab's test classes share: its namespace on the shared servers and its pool. No test class calls another. */
+import java.io.ByteArrayOutputStream;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.SplittableRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
+
+import static org.awaitility.Awaitility.await;
+
+/**
+ * What the lab's test classes share: the namespace, the pgbench tables, pools on the lab's
+ * database, PgBouncer, and a closed-loop run that measures both sides of Little's law. No test
+ * class calls another.
+ */
 final class PoolingMathFixture {
 
     static final LabNamespace NAMESPACE = LabNamespace.current();
+    /** pgbench's scale: branches, each with 10 tellers and 10,000 accounts. */
+    static final int BRANCHES = 8;
+    static final int CORES = Runtime.getRuntime().availableProcessors();
+
+    private static PgbenchWorkload workload;
 
     private PoolingMathFixture() {
     }
 
-    // region pool
-    static HikariDataSource pool() {
-        return Backends.postgres().pool(NAMESPACE);
+    /** The pgbench tables, created and loaded once per run. */
+    static synchronized PgbenchWorkload workload() throws SQLException {
+        if (workload == null) {
+            try (HikariDataSource loader = pool(config -> config.setMaximumPoolSize(1))) {
+                workload = PgbenchWorkload.load(loader, BRANCHES);
+            }
+        }
+        return workload;
     }
-    // endregion
+
+    /** A HikariCP pool on the lab's database that the caller owns: the shared defaults adjusted by {@code customizer}. */
+    static HikariDataSource pool(Consumer<HikariConfig> customizer) {
+        return Backends.postgres().dataSource(NAMESPACE, customizer);
+    }
+
+    /** A fixed-size pool that has opened all its connections, so that a measurement does not time their creation. */
+    static HikariDataSource filledPool(int size, Consumer<HikariConfig> customizer) {
+        HikariDataSource pool = pool(config -> {
+            config.setMaximumPoolSize(size);
+            config.setMinimumIdle(size);
+            customizer.accept(config);
+        });
+        await().atMost(Duration.ofSeconds(60)).until(() -> pool.getHikariPoolMXBean().getTotalConnections() == size);
+        return pool;
+    }
+
+    /** Where a strategy's connections go; outside CI without PgBouncer installed, a PgBouncer strategy aborts the test. */
+    static PoolStrategy.Target target(PoolStrategy strategy) {
+        if (strategy == PoolStrategy.HIKARI_PGBOUNCER) {
+            pgbouncer();
+        }
+        return strategy.target(NAMESPACE);
+    }
+
+    /**
+     * The run's PgBouncer. Outside CI, on a machine without the binary, the calling test is
+     * reported as not run, with the install command; under {@code CI=true} the start fails it.
+     */
+    static PgBouncerBackend pgbouncer() {
+        PgBouncerBinary.assumeInstalledUnlessCi();
+        return Backends.get(PgBouncerBackend.KIND);
+    }
+
+    /** Work done on a borrowed connection, timed by {@link #closedLoop}. */
+    @FunctionalInterface
+    interface Work {
+        void run(Connection connection, SplittableRandom random) throws Exception;
+    }
+
+    /**
+     * One closed-loop measurement on a HikariCP pool with both sides of Little's law: the rate
+     * and mean times measured by the clients, the queue lengths by HikariCP's own gauges.
+     *
+     * @param throughputPerSecond completed transactions per second of the load's run
+     * @param sampledPerSecond    completed transactions per second of the sampler's span, which covers the whole run from empty
+     *                            to empty: the λ that goes with the gauges' means
+     * @param p99Ms               p99 of borrow + work + return, per transaction
+     * @param holdMs              mean time from a borrow returning to the connection being returned
+     * @param waitMs              mean time inside {@code getConnection()}
+     * @param activeMean          time-weighted mean of {@code HikariPoolMXBean.getActiveConnections()}
+     * @param pendingMean         time-weighted mean of {@code getThreadsAwaitingConnection()}
+     * @param pendingMax          the largest {@code pending} seen
+     */
+    record LittleRun(double throughputPerSecond, double sampledPerSecond, double p99Ms, double holdMs, double waitMs, double activeMean, double pendingMean,
+                     int pendingMax, long errors) {
+
+        /** λ·W for the connections in use. */
+        double predictedActive() {
+            return sampledPerSecond * holdMs / 1_000;
+        }
+
+        /** λ·W for the threads waiting for one. */
+        double predictedPending() {
+            return sampledPerSecond * waitMs / 1_000;
+        }
+
+        /** The larger relative gap between HikariCP's gauges and λ·W, in percent. */
+        double littlesLawErrorPct() {
+            return Math.max(errorPct(activeMean, predictedActive()), errorPct(pendingMean, predictedPending()));
+        }
+
+        private static double errorPct(double measured, double predicted) {
+            return 100 * Math.abs(measured - predicted) / Math.max(predicted, 1e-9);
+        }
+    }
+
+    /**
+     * {@code clients} platform threads borrow from {@code pool}, run {@code work} and give the
+     * connection back, for {@code duration}, while a sampler reads HikariCP's gauges every
+     * millisecond (time-weighted, so a late sample does not skew the mean).
+     */
+    static LittleRun closedLoop(HikariDataSource pool, int clients, Duration duration, Work work) throws InterruptedException {
+        LongAdder holdNanos = new LongAdder();
+        LongAdder waitNanos = new LongAdder();
+        LongAdder completed = new LongAdder();
+        SplittableRandom[] randoms = new SplittableRandom[clients];
+        for (int i = 0; i < clients; i++) {
+            randoms[i] = new SplittableRandom(42 + i);
+        }
+        GaugeSampler sampler = new GaugeSampler(pool.getHikariPoolMXBean());
+        Thread sampling = Thread.ofPlatform().name("gauge-sampler").start(sampler);
+        LoadResult result;
+        try {
+            result = LoadRunner.workers(clients).duration(duration).run((worker, sequence) -> {
+                long asked = System.nanoTime();
+                Connection connection = pool.getConnection();
+                long borrowed = System.nanoTime();
+                waitNanos.add(borrowed - asked);
+                try {
+                    work.run(connection, randoms[worker]);
+                } finally {
+                    connection.close();
+                    holdNanos.add(System.nanoTime() - borrowed);
+                    completed.increment();
+                }
+            });
+        } finally {
+            sampler.stop();
+            sampling.join();
+        }
+        long count = Math.max(1, completed.sum());
+        return new LittleRun(completed.sum() / (result.elapsed().toNanos() / 1e9), completed.sum() / sampler.seconds(), result.latency().p99Ms(),
+                holdNanos.sum() / 1e6 / count, waitNanos.sum() / 1e6 / count, sampler.activeMean(), sampler.pendingMean(), sampler.pendingMax(),
+                result.errors());
+    }
+
+    /** Reads HikariCP's active and pending gauges about every millisecond until stopped; means weighted by time. */
+    static final class GaugeSampler implements Runnable {
+
+        private final HikariPoolMXBean pool;
+        private final AtomicBoolean running = new AtomicBoolean(true);
+        private double activeArea;
+        private double pendingArea;
+        private long span;
+        private int pendingMax;
+
+        GaugeSampler(HikariPoolMXBean pool) {
+            this.pool = pool;
+        }
+
+        @Override
+        public void run() {
+            long previous = System.nanoTime();
+            int active = pool.getActiveConnections();
+            int pending = pool.getThreadsAwaitingConnection();
+            while (running.get()) {
+                LockSupport.parkNanos(1_000_000);
+                long now = System.nanoTime();
+                long elapsed = now - previous;
+                synchronized (this) {
+                    activeArea += active * (double) elapsed;
+                    pendingArea += pending * (double) elapsed;
+                    span += elapsed;
+                    pendingMax = Math.max(pendingMax, pending);
+                }
+                previous = now;
+                active = pool.getActiveConnections();
+                pending = pool.getThreadsAwaitingConnection();
+            }
+        }
+
+        void stop() {
+            running.set(false);
+        }
+
+        synchronized double seconds() {
+            return span / 1e9;
+        }
+
+        synchronized double activeMean() {
+            return span == 0 ? 0 : activeArea / span;
+        }
+
+        synchronized double pendingMean() {
+            return span == 0 ? 0 : pendingArea / span;
+        }
+
+        synchronized int pendingMax() {
+            return pendingMax;
+        }
+    }
+
+    /**
+     * Copies what is written to standard error while it is open, still passing it through:
+     * HikariCP reports leaks only in its log, which slf4j-simple writes to {@code System.err}
+     * (looked up at each write).
+     */
+    static final class CapturedStandardError implements AutoCloseable {
+
+        private final PrintStream original;
+        private final ByteArrayOutputStream copy = new ByteArrayOutputStream();
+
+        private CapturedStandardError(PrintStream original) {
+            this.original = original;
+        }
+
+        static CapturedStandardError start() {
+            CapturedStandardError captured = new CapturedStandardError(System.err);
+            System.setErr(new PrintStream(new OutputStream() {
+                @Override
+                public void write(int b) {
+                    captured.original.write(b);
+                    synchronized (captured.copy) {
+                        captured.copy.write(b);
+                    }
+                }
+
+                @Override
+                public void write(byte[] bytes, int offset, int length) {
+                    captured.original.write(bytes, offset, length);
+                    synchronized (captured.copy) {
+                        captured.copy.write(bytes, offset, length);
+                    }
+                }
+            }, true, StandardCharsets.UTF_8));
+            return captured;
+        }
+
+        String text() {
+            synchronized (copy) {
+                return copy.toString(StandardCharsets.UTF_8);
+            }
+        }
+
+        @Override
+        public void close() {
+            System.setErr(original);
+        }
+    }
 }
