@@ -31,13 +31,13 @@ final class RetryStormsFixture {
     }
 
     /**
-     * Sends 2,000 requests to {@code path} from 8 callers, then resets the server: a cold JVM answers its first few
-     * hundred requests so slowly (class loading, the JIT, new connections) that a measured open-loop run starting cold
+     * Sends {@code requests} requests to {@code path} from 8 callers, then resets the server: a cold JVM answers its first
+     * few hundred requests so slowly (class loading, the JIT, new connections) that a measured open-loop run starting cold
      * fails them on connect and request timeouts (measured: 921 of the first 1,000 at 500/s on the busy 2-core machine).
      */
-    static void warmUp(Downstream server, String path, HttpClient http) throws InterruptedException {
+    static void warmUp(Downstream server, String path, HttpClient http, int requests) throws InterruptedException {
         HttpRequest request = HttpRequest.newBuilder(server.uri(path)).timeout(Duration.ofSeconds(10)).build();
-        LoadResult warmUp = LoadRunner.workers(8).operations(2000).virtualThreads(true)
+        LoadResult warmUp = LoadRunner.workers(8).operations(requests).virtualThreads(true)
                 .run((worker, sequence) -> http.send(request, HttpResponse.BodyHandlers.discarding()));
         if (warmUp.errors() > 0) {
             throw new IllegalStateException("The warm-up failed: " + warmUp.errorsByType());

@@ -19,7 +19,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * A budget must not cost the retries that help: with 1 % and 5 % of requests failing at random (503, independently of
  * each other), the budget still retries nearly every failure, because successes refill it ten times faster than the
- * failures drain it. 1,000 user requests per cell, open loop at 500/s, one hop to the dependency.
+ * failures drain it. 750 user requests per cell, open loop at 500/s, one hop to the dependency.
  */
 @Lab
 class TransientFailureTest {
@@ -27,7 +27,7 @@ class TransientFailureTest {
     private static final double[] FAILURE_RATES = {0.01, 0.05};
     private static final List<CallPolicy> POLICIES = List.of(CallPolicy.NO_RETRY, CallPolicy.RETRY, CallPolicy.RETRY_BUDGET);
     private static final int RATE = 500;
-    private static final Duration DURATION = Duration.ofSeconds(2);
+    private static final Duration DURATION = Duration.ofMillis(1500);
     /** Generous: the dependency answers in well under a millisecond, so no attempt here is meant to time out. */
     private static final Duration ATTEMPT_TIMEOUT = Duration.ofSeconds(1);
 
@@ -38,7 +38,7 @@ class TransientFailureTest {
     void aRetryBudgetKeepsSuccessAbove99PercentAndAboveNoRetries(LabReport report) throws Exception {
         List<Cell> cells = new ArrayList<>();
         try (Downstream dependency = Downstream.builder().seed(4).route("/quote").start(); HttpClient http = RetryStormsFixture.httpClient()) {
-            RetryStormsFixture.warmUp(dependency, "/quote", http);
+            RetryStormsFixture.warmUp(dependency, "/quote", http, 1000);
             for (double failureRate : FAILURE_RATES) {
                 for (CallPolicy policy : POLICIES) {
                     dependency.reset().errors(503, failureRate);
@@ -51,7 +51,7 @@ class TransientFailureTest {
             }
         }
 
-        ReportTable table = ReportTable.of("Transient failures: success and load per user request (1,000 requests per cell)",
+        ReportTable table = ReportTable.of("Transient failures: success and load per user request (750 requests per cell)",
                 "failure rate (%)", "policy", "success (%)", "requests on the dependency per user request (x)");
         cells.forEach(cell -> table.row(cell.failureRate() * 100, cell.policy().label(), cell.successPercent(), cell.loadPerRequest()));
         report.table(table);
