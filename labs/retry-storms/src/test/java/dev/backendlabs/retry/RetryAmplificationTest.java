@@ -94,9 +94,11 @@ class RetryAmplificationTest {
     }
 
     /** The naive layer: what most services ship, resilience4j's Retry with 4 attempts and no budget. */
+    // region naive-layer
     private static RetryPolicy naive(int layer) {
         return RetryPolicy.builder("layer-" + layer).maxAttempts(ATTEMPTS).backoff(new FixedBackoff(WAIT), new Random(layer)).build();
     }
+    // endregion
 
     /**
      * Starts A, B and C in front of D with the policy of each (0 = A), sends {@code users} user requests, 10 at a time, and
