@@ -42,7 +42,8 @@ public enum CallPolicy {
      * 0.1 per success, resilience4j's default breaker (50 % failures over the last 100 calls).
      */
     public RetryPolicy newPolicy(String name, RandomGenerator random) {
-        RetryPolicy.Builder policy = RetryPolicy.builder(name).maxAttempts(retries ? 4 : 1).backoff(new FullJitterBackoff(BASE, CAP), random);
+        RetryPolicy.Builder policy = RetryPolicy.builder(name).maxAttempts(retries ? 4 : 1)
+                .backoff(new FullJitterBackoff(BASE, CAP), random);
         if (budget) {
             policy.allowance(new RetryBudget(10, 0.1));
         }

@@ -39,7 +39,8 @@ class ContendingClientsTest {
 
         for (Strategy jittered : new Strategy[] {Strategy.FULL_JITTER, Strategy.EQUAL_JITTER, Strategy.DECORRELATED}) {
             assertThat(exponential.calls()).as("calls, against %s", jittered).isGreaterThan(AT_50.get(jittered).calls());
-            assertThat(exponential.completionMillis()).as("time, against %s", jittered).isGreaterThan(AT_50.get(jittered).completionMillis());
+            assertThat(exponential.completionMillis()).as("time, against %s", jittered)
+                    .isGreaterThan(AT_50.get(jittered).completionMillis());
         }
     }
 

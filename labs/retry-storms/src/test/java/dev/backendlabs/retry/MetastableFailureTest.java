@@ -51,10 +51,10 @@ import static org.awaitility.Awaitility.await;
  *
  * <p>Time scale: at the quick scale the trigger lasts 2 s, with 1 s of healthy load before and 4 s observed after (then
  * 2 s more of arrivals, not observed); at the full scale 5 s, with 5 s before and 15 s after (and 3 s). D and its callers
- * keep the same time constants at both scales.
- * Every variant meets the same arrivals (one seed; the rate is 90 % of its own measured capacity), the same trigger at the
- * same moment, and a fresh D behind a fresh, warmed-up client. "Recovered" means every 500 ms slice of arrivals from then to the end of the run had at least
- * 90 % of its requests succeed; the time to recover is counted from the end of the trigger.
+ * keep the same time constants at both scales. Every variant meets the same arrivals (one seed; the rate is 90 % of its
+ * own measured capacity), the same trigger at the same moment, and a fresh D behind a fresh, warmed-up client.
+ * "Recovered" means every observed 500 ms slice of arrivals from then on had at least 90 % of its requests succeed; the
+ * time to recover is counted from the end of the trigger.
  */
 @Lab
 class MetastableFailureTest {
@@ -265,7 +265,8 @@ class MetastableFailureTest {
         try (Downstream d = Downstream.builder().seed(SEED).route("/d").start(); HttpClient http = RetryStormsFixture.httpClient()) {
             RetryStormsFixture.warmUp(d, "/d", http, 200);
             double capacityPerSecond = measureCapacity(d, http);
-            d.reset().latency(Latency.fixed(SERVICE_TIME)).capacity(WORKERS, QUEUE_LIMIT, QUEUE_TIMEOUT).shedExpired(fix == Fix.LOAD_SHEDDING);
+            d.reset().latency(Latency.fixed(SERVICE_TIME)).capacity(WORKERS, QUEUE_LIMIT, QUEUE_TIMEOUT)
+                    .shedExpired(fix == Fix.LOAD_SHEDDING);
             HopClient client = HopClient.of(http, ATTEMPT_TIMEOUT, fix.policy());
             List<Long> arrivalsOnD = new CopyOnWriteArrayList<>();
             List<Integer> queueOnD = new CopyOnWriteArrayList<>();
@@ -276,7 +277,8 @@ class MetastableFailureTest {
                     arrivalsOnD.add(d.stats("/d").arrivals());
                     queueOnD.add(d.queued());
                 }, 0, SLICE.toMillis(), TimeUnit.MILLISECONDS);
-                clock.schedule(() -> d.latency(Latency.fixed(SERVICE_TIME.multipliedBy(SPIKE))), timing.before().toMillis(), TimeUnit.MILLISECONDS);
+                clock.schedule(() -> d.latency(Latency.fixed(SERVICE_TIME.multipliedBy(SPIKE))), timing.before().toMillis(),
+                        TimeUnit.MILLISECONDS);
                 clock.schedule(() -> d.latency(Latency.fixed(SERVICE_TIME)), timing.before().plus(timing.trigger()).toMillis(),
                         TimeUnit.MILLISECONDS);
                 load = LoadRunner.atRate(Math.round(UTILISATION * capacityPerSecond)).duration(timing.arrivals()).poisson(SEED)

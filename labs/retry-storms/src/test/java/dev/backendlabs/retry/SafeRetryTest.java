@@ -104,7 +104,8 @@ class SafeRetryTest {
         RetryPolicy policy = RetryPolicy.builder("charge").maxAttempts(4).backoff(new FixedBackoff(SLOW), new Random(1)).build();
         HopClient client = HopClient.of(http, SHORT_TIMEOUT, policy);
 
-        HttpResponse<String> answer = client.post(dependency.uri("/charge"), "{\"cents\": 500}", Map.of(HopClient.IDEMPOTENCY_KEY, "order-7"));
+        HttpResponse<String> answer = client.post(dependency.uri("/charge"), "{\"cents\": 500}",
+                Map.of(HopClient.IDEMPOTENCY_KEY, "order-7"));
 
         assertThat(answer.statusCode()).isEqualTo(200);
         assertThat(answer.headers().firstValue(Downstream.IDEMPOTENT_REPLAYED)).contains("true");

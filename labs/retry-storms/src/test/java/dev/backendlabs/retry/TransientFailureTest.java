@@ -37,7 +37,8 @@ class TransientFailureTest {
     @Test
     void aRetryBudgetKeepsSuccessAbove99PercentAndAboveNoRetries(LabReport report) throws Exception {
         List<Cell> cells = new ArrayList<>();
-        try (Downstream dependency = Downstream.builder().seed(4).route("/quote").start(); HttpClient http = RetryStormsFixture.httpClient()) {
+        try (Downstream dependency = Downstream.builder().seed(4).route("/quote").start();
+             HttpClient http = RetryStormsFixture.httpClient()) {
             RetryStormsFixture.warmUp(dependency, "/quote", http, 1000);
             for (double failureRate : FAILURE_RATES) {
                 for (CallPolicy policy : POLICIES) {
