@@ -48,15 +48,17 @@ import java.util.concurrent.TimeUnit;
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 public class RetryPolicyBenchmark extends LabBenchmark {
 
-    /** The attempt: cheap, and its result is returned so that the JIT cannot drop it. */
-    private final Callable<Integer> attempt = new Callable<>() {
+    /** The attempt: cheap, one per thread (no shared counter to fight over), its result returned so the JIT cannot drop it. */
+    @State(Scope.Thread)
+    public static class Attempt implements Callable<Integer> {
+
         private int calls;
 
         @Override
         public Integer call() {
             return ++calls & 0xff;
         }
-    };
+    }
 
     /** One policy per trial, shared by the benchmark's threads as a service shares one per dependency. */
     @State(Scope.Benchmark)
@@ -74,12 +76,12 @@ public class RetryPolicyBenchmark extends LabBenchmark {
     }
 
     @Benchmark
-    public Integer direct() throws Exception {
+    public Integer direct(Attempt attempt) {
         return attempt.call();
     }
 
     @Benchmark
-    public Integer call(Policy policy) throws Exception {
+    public Integer call(Policy policy, Attempt attempt) throws Exception {
         return policy.retryPolicy.call(attempt);
     }
 

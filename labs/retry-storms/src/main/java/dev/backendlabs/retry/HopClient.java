@@ -72,10 +72,6 @@ public final class HopClient {
         return send(request, retryPostsWithoutKey || headers.containsKey(IDEMPOTENCY_KEY));
     }
 
-    public RetryPolicy policy() {
-        return policy;
-    }
-
     private HttpRequest.Builder request(URI uri, Map<String, String> headers) {
         HttpRequest.Builder request = HttpRequest.newBuilder(Objects.requireNonNull(uri, "uri")).timeout(attemptTimeout);
         Objects.requireNonNull(headers, "headers").forEach(request::header);
