@@ -35,9 +35,9 @@ import java.util.random.RandomGenerator;
  * {@link RetryableStatusException}), never a {@link CallNotPermittedException}: an open breaker fails the call at once.
  *
  * <p>The allowance is asked from resilience4j's interval function, which runs only when a retry is about to happen (a
- * retryable failure, attempts left): a refusal returns a negative interval, which resilience4j (since 2.2, its issue
- * #1565) takes as "do not retry" and answers with the last failure. So a denied retry costs no wait, no attempt and no
- * token, and the caller sees the dependency's own error.
+ * retryable failure, attempts left): a refusal returns a negative interval, which resilience4j takes as "do not retry"
+ * and answers with the last failure (its issue #1565, pull request #2067; {@code SafeRetryTest} checks it on the version
+ * this lab uses). So a refused retry costs no wait and no attempt, and the caller sees the dependency's own error.
  */
 public final class RetryPolicy {
 

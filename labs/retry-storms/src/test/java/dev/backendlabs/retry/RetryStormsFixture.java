@@ -17,8 +17,9 @@ import java.util.SplittableRandom;
 import java.util.random.RandomGenerator;
 
 /**
- * What the lab's test classes share: the backoff strategies under comparison and the two seeded, virtual-time
- * simulations they run in. No test class calls another.
+ * What the lab's test classes share: the backoff strategies under comparison, the two seeded, virtual-time simulations
+ * they run in, and the plumbing of the in-process HTTP services (client, warm-up, a handler that calls the next service).
+ * No test class calls another.
  */
 final class RetryStormsFixture {
 
