@@ -17,7 +17,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * think time) sends one request into the stall, waits with it, and carries on: one slow sample in
  * about four hundred, and its p99 says all is well.
  */
-@Lab("shared")
+@Lab("selftest")
 class CoordinatedOmissionTest {
 
     private static final Duration RUN = Duration.ofSeconds(5);
