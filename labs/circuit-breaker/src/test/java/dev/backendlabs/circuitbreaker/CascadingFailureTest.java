@@ -69,7 +69,8 @@ class CascadingFailureTest {
         BREAKER("breaker") {
             @Override
             QuoteClient client(Dependency dependency, Timings timings) {
-                return new CircuitBreakerQuoteClient(dependency.quotes(), timings.clientTimeout(), QuoteGuards.of("quotes", timings.guards()));
+                return new CircuitBreakerQuoteClient(dependency.quotes(), timings.clientTimeout(),
+                        QuoteGuards.of("quotes", timings.guards()));
             }
         };
 
@@ -160,7 +161,8 @@ class CascadingFailureTest {
         report.metric("threads_blocked_peak_breaker", guarded.blockedPeak(), "threads",
                 "Most workers blocked on the dependency at once, caller with the bulkhead of " + MAX_CONCURRENT_CALLS + ".");
 
-        assertThat(guarded.blockedPeak()).as("workers blocked at once, at most the bulkhead's limit").isLessThanOrEqualTo(MAX_CONCURRENT_CALLS);
+        assertThat(guarded.blockedPeak()).as("workers blocked at once, at most the bulkhead's limit")
+                .isLessThanOrEqualTo(MAX_CONCURRENT_CALLS);
         assertThat(guarded.transitions()).as("the breaker stayed closed while the dependency was healthy")
                 .allSatisfy(t -> assertThat(t.atNanos()).isGreaterThanOrEqualTo(guarded.slowdownNanos()));
         assertThat(guarded.transitions()).as("it opened during the slowdown")
@@ -220,7 +222,8 @@ class CascadingFailureTest {
                 "p99 latency (ms, log scale)").logY();
         ChartSpec blocked = report.line("cascade-threads-blocked.png", "Workers blocked on the dependency (pool of " + WORKERS + ")",
                 "time (s)", "blocked workers (threads)");
-        ChartSpec queued = report.line("cascade-queued-requests.png", "Requests waiting for a worker", "time (s)", "queued requests (requests)");
+        ChartSpec queued = report.line("cascade-queued-requests.png", "Requests waiting for a worker", "time (s)",
+                "queued requests (requests)");
         for (Run run : List.of(unguarded, guarded)) {
             for (String endpoint : List.of("/quote", "/health-of-catalog")) {
                 OpenLoopResult result = endpoint.equals("/quote") ? run.quotes() : run.health();

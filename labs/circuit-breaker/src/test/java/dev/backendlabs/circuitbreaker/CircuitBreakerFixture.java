@@ -10,6 +10,7 @@ import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig.SlidingWindowSynchronizationStrategy;
 
+import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
@@ -273,6 +274,22 @@ final class CircuitBreakerFixture {
             throw e;
         } finally {
             onAnswer.accept(answer);
+        }
+    }
+
+    /** Moves a closed breaker to HALF_OPEN the only legal way, through OPEN. */
+    static void halfOpen(CircuitBreaker breaker) {
+        breaker.transitionToOpenState();
+        breaker.transitionToHalfOpenState();
+    }
+
+    /** One call, a failure (an {@link IOException}) or a success, taking no time, recorded by {@code breaker}. */
+    static void record(CircuitBreaker breaker, boolean fails) {
+        breaker.acquirePermission();
+        if (fails) {
+            breaker.onError(0, TimeUnit.NANOSECONDS, new IOException("connection reset"));
+        } else {
+            breaker.onSuccess(0, TimeUnit.NANOSECONDS);
         }
     }
 
