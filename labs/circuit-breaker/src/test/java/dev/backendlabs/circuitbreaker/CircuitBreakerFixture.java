@@ -36,6 +36,9 @@ import java.util.stream.Collectors;
  */
 final class CircuitBreakerFixture {
 
+    /** How {@link QuoteServer} starts the body of a failed quote. */
+    private static final String UNAVAILABLE = "quote unavailable: ";
+
     /** The caller's worker pool, like a small servlet container's. */
     static final int WORKERS = 16;
 
@@ -259,15 +262,20 @@ final class CircuitBreakerFixture {
         }
     }
 
+    /** The answer label of a request the open breaker rejected: {@link QuoteServer}'s status and reason. */
+    static final String REJECTED_BY_OPEN_BREAKER = "503 " + QuoteFailedException.Reason.BREAKER_OPEN;
+
     /**
-     * GET {@code uri} as a user who waits {@code patience}, telling {@code onAnswer} how it ended — the status, "gave up" or
-     * "network error" — and throwing unless it was a 200, so that a load runner counts it as an error.
+     * GET {@code uri} as a user who waits {@code patience}, telling {@code onAnswer} how it ended — the status and, for a
+     * failed quote, its reason (e.g. {@value #REJECTED_BY_OPEN_BREAKER}), "gave up" or "network error" — and throwing unless
+     * it was a 200, so that a load runner counts it as an error.
      */
     static void get(DownstreamClient users, URI uri, Duration patience, Consumer<String> onAnswer) throws Exception {
         String answer = "network error";
         try {
             HttpResponse<String> response = users.get(uri, Map.of(), patience);
-            answer = Integer.toString(response.statusCode());
+            String body = response.body();
+            answer = response.statusCode() + (body.startsWith(UNAVAILABLE) ? " " + body.substring(UNAVAILABLE.length()) : "");
             requireOk(response);
         } catch (HttpTimeoutException e) {
             answer = "gave up";
