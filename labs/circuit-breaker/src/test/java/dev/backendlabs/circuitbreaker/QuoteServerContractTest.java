@@ -47,7 +47,7 @@ class QuoteServerContractTest {
     }
 
     @Test
-    void aBadSkuGets400AndTouchesNeitherTheDependencyNorTheGuards() throws Exception {
+    void aBadRequestGetsA4xxAndTouchesNeitherTheDependencyNorTheGuards() throws Exception {
         try (Dependency dependency = Dependency.start();
              CircuitBreakerQuoteClient client = client(dependency);
              QuoteServer server = QuoteServer.start(client, WORKERS);
@@ -59,6 +59,11 @@ class QuoteServerContractTest {
                 assertThat(response.statusCode()).as("/quote%s", query).isEqualTo(400);
                 assertThat(response.body()).as("/quote%s", query).contains("A SKU is 1 to 32 characters");
             }
+
+            HttpResponse<String> post = users.post(server.uri("/quote?sku=BOOK-1"), "{}", Map.of(), PATIENCE);
+            HttpResponse<String> unknown = users.get(server.uri("/quotes?sku=BOOK-1"), Map.of(), PATIENCE);
+            assertThat(post.statusCode()).as("POST /quote").isEqualTo(405);
+            assertThat(unknown.statusCode()).as("GET /quotes").isEqualTo(404);
 
             assertThat(dependency.arrivals()).as("calls to the dependency").isZero();
             assertThat(client.guards().breaker().getMetrics().getNumberOfBufferedCalls()).as("calls the breaker counted").isZero();
