@@ -173,7 +173,8 @@ class CascadingFailureTest {
 
     @Experiment
     void bothEndpointsOverTimeWithAndWithoutTheBreaker(LabReport report) {
-        Transition opened = guarded.transitions().stream().filter(t -> t.to() == CircuitBreaker.State.OPEN).findFirst().orElseThrow();
+        Transition opened = guarded.transitions().stream().filter(t -> t.to() == CircuitBreaker.State.OPEN).findFirst()
+                .orElseThrow(() -> new AssertionError("the breaker never opened: no time to open to measure"));
         Transition recovered = guarded.transitions().getLast();
         report.metric("caller_p99_ms_during_outage_none", unguarded.quoteInSlowdown().latency().p99Ms(), "ms",
                 "p99 of /quote over the requests arriving during the slowdown, without a breaker (a user who gave up counts at"
