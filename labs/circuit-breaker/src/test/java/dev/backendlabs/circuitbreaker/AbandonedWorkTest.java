@@ -19,23 +19,24 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 /**
- * The time limiter frees the caller, not the dependency. {@link CircuitBreakerQuoteClient} gives up after 50 ms and cancels
- * the HTTP exchange (the JDK client closes the connection), but the dependency, which takes 1 s, only notices when it tries
- * to answer: it does all the work anyway, for nobody. And a bulkhead in front of a time limiter bounds the caller's waiting
- * threads, not the dependency's load: each timed-out call returns its permit while its request is still being worked on.
+ * The time limiter frees the caller, not the dependency. {@link CircuitBreakerQuoteClient} gives up after 200 ms and
+ * cancels the HTTP exchange (the JDK client closes the connection), but the dependency, which takes 3 s, only notices when
+ * it tries to answer: it does all the work anyway, for nobody. And a bulkhead in front of a time limiter bounds the caller's
+ * waiting threads, not the dependency's load: each timed-out call returns its permit while its request is still being
+ * worked on. One quote first, at full speed, so that no request is cancelled before a cold client has even sent it.
  */
 @Lab
 class AbandonedWorkTest {
 
-    private static final Duration TIME_LIMIT = Duration.ofMillis(50);
-    private static final Duration DEPENDENCY_LATENCY = Duration.ofSeconds(1);
+    private static final Duration TIME_LIMIT = Duration.ofMillis(200);
+    private static final Duration DEPENDENCY_LATENCY = Duration.ofSeconds(3);
 
     @Test
     void theTimeLimiterStopsWaitingWhileTheDependencyKeepsWorking() throws Exception {
         try (Dependency dependency = Dependency.start();
              CircuitBreakerQuoteClient client = client(dependency, 8);
              ExecutorService callers = Executors.newVirtualThreadPerTaskExecutor()) {
-            dependency.downstream().latency(Latency.fixed(DEPENDENCY_LATENCY));
+            warmUp(dependency, client);
             List<Future<String>> quotes = new ArrayList<>();
             for (int i = 0; i < 5; i++) {
                 quotes.add(callers.submit(() -> client.quote(new Sku("BOOK-1"))));
@@ -57,7 +58,7 @@ class AbandonedWorkTest {
         int limit = 2;
         try (Dependency dependency = Dependency.start();
              CircuitBreakerQuoteClient client = client(dependency, limit)) {
-            dependency.downstream().latency(Latency.fixed(DEPENDENCY_LATENCY));
+            warmUp(dependency, client);
             for (int i = 0; i < 3 * limit; i++) {
                 assertThatThrownBy(() -> client.quote(new Sku("BOOK-1"))).isInstanceOfSatisfying(QuoteFailedException.class,
                         e -> assertThat(e.reason()).isEqualTo(QuoteFailedException.Reason.TIME_LIMIT));
@@ -67,6 +68,12 @@ class AbandonedWorkTest {
             assertThat(dependency.downstream().stats("/quote").inFlight()).as("requests the dependency works on at once")
                     .isEqualTo(3 * limit);
         }
+    }
+
+    /** Quotes at full speed until one succeeds (a cold client's first may outlast the limit), then the dependency slows down. */
+    private static void warmUp(Dependency dependency, CircuitBreakerQuoteClient client) {
+        await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> !client.quote(new Sku("WARM-UP")).isEmpty());
+        dependency.downstream().reset().latency(Latency.fixed(DEPENDENCY_LATENCY));
     }
 
     private static CircuitBreakerQuoteClient client(Dependency dependency, int maxConcurrentCalls) {
