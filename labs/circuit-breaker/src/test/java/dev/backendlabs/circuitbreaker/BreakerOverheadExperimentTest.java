@@ -18,10 +18,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * What the breaker costs a call on one thread, on the lab's configuration: a direct call, a call through a CLOSED breaker,
- * and a rejection by an OPEN one. Each path runs in rounds of a fixed time, the paths interleaved so that they share the
- * machine's noise; the median round counts. The work is a constant, so the CLOSED minus DIRECT difference is the breaker's
- * own cost. A rough cut: {@code CircuitBreakerBenchmark} measures the same paths with JMH, at 1, 4 and 16 threads, with
- * allocation per call.
+ * and a rejection by an OPEN one. Each path runs in many short rounds, the paths interleaved so that they share the
+ * machine's noise. On a machine shared with other work, preemption only ever adds time to a round, so the fastest round is
+ * the closest to what a call costs; the median is reported beside it. The work is a constant, so the CLOSED minus DIRECT
+ * difference is the breaker's own cost. A rough cut: {@code CircuitBreakerBenchmark} measures the same paths with JMH, at
+ * 1, 4 and 16 threads, with allocation per call.
  */
 @Lab
 class BreakerOverheadExperimentTest {
@@ -34,8 +35,8 @@ class BreakerOverheadExperimentTest {
     @Experiment
     void whatTheBreakerAddsToACall(Scale scale, LabReport report) {
         Duration warmUp = scale.pick(Duration.ofMillis(500), Duration.ofSeconds(3));
-        Duration round = scale.pick(Duration.ofMillis(20), Duration.ofMillis(100));
-        int rounds = scale.pick(15, 31);
+        Duration round = scale.pick(Duration.ofMillis(10), Duration.ofMillis(50));
+        int rounds = scale.pick(41, 101);
         CircuitBreakerConfig config = CallPath.labConfig(SlidingWindowSynchronizationStrategy.SYNCHRONIZED);
         Map<CallPath, Supplier<Object>> paths = new EnumMap<>(CallPath.class);
         for (CallPath path : CallPath.values()) {
@@ -51,19 +52,19 @@ class BreakerOverheadExperimentTest {
         }
 
         ReportTable table = ReportTable.of("ns per call, one thread, " + rounds + " rounds of " + round.toMillis() + " ms per path",
-                "path", "median", "fastest round", "slowest round");
-        Map<CallPath, Double> median = new EnumMap<>(CallPath.class);
+                "path", "fastest round", "median", "slowest round");
+        Map<CallPath, Double> fastest = new EnumMap<>(CallPath.class);
         samples.forEach((path, values) -> {
             double[] sorted = values.clone();
             Arrays.sort(sorted);
-            median.put(path, sorted[sorted.length / 2]);
-            table.row(path, sorted[sorted.length / 2], sorted[0], sorted[sorted.length - 1]);
+            fastest.put(path, sorted[0]);
+            table.row(path, sorted[0], sorted[sorted.length / 2], sorted[sorted.length - 1]);
         });
         report.table(table);
-        report.metric("breaker_overhead_ns", median.get(CallPath.CLOSED) - median.get(CallPath.DIRECT), "ns",
-                "Median ns per call through a CLOSED breaker (lab configuration, SYNCHRONIZED window) minus a direct call, one thread,"
-                        + " measured by this experiment.");
-        report.metric("breaker_rejection_ns", median.get(CallPath.OPEN) - median.get(CallPath.DIRECT), "ns",
+        report.metric("breaker_overhead_ns", fastest.get(CallPath.CLOSED) - fastest.get(CallPath.DIRECT), "ns",
+                "ns per call through a CLOSED breaker (lab configuration, SYNCHRONIZED window) minus a direct call, one thread,"
+                        + " fastest of the rounds of each, measured by this experiment.");
+        report.metric("breaker_rejection_ns", fastest.get(CallPath.OPEN) - fastest.get(CallPath.DIRECT), "ns",
                 "The same for a call rejected by an OPEN breaker (CallNotPermittedException without a stack trace, caught).");
 
         assertThat(samples.values()).as("every path measured in every round")
