@@ -55,12 +55,15 @@ public final class QuoteServer implements AutoCloseable {
             throw new IllegalArgumentException("workers must be >= 1, got " + workers);
         }
         AtomicInteger threads = new AtomicInteger();
+        // region worker-pool
         ThreadPoolExecutor pool = new ThreadPoolExecutor(workers, workers, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(),
                 task -> new Thread(task, "quote-server-" + threads.incrementAndGet()));
+        // endregion
         try {
             HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 1024);
             QuoteServer service = new QuoteServer(server, pool, quotes);
             // One context for every path: the JDK matches contexts by prefix, so "/quote" would also take "/quotes".
+            // Both endpoints run on the same pool.
             server.createContext("/", service::handle);
             server.setExecutor(pool);
             server.start();
