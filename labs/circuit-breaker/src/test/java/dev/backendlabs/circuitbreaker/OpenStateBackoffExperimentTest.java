@@ -85,14 +85,18 @@ class OpenStateBackoffExperimentTest {
 
         ReportTable table = ReportTable.of("Healing in " + HEALING_STEPS + " steps of " + step.toMillis() + " ms after a "
                         + step.multipliedBy(2).toMillis() + " ms outage; first open wait " + firstWait(timings).toMillis() + " ms",
-                "open wait", "openings from CLOSED", "failed probe rounds", "closings", "last closed at (ms after healing began)",
+                "open wait", "openings from CLOSED", "failed probe rounds", "closings", "first closed at (ms after healing began)",
+                "last closed at (ms after healing began)",
                 "calls to the dependency, outage to healed", "quotes served while healing (%)", "quotes served, whole run (%)");
         for (Run run : runs) {
             Transition closed = run.transitions().getLast();
+            Transition firstClosed = run.transitions().stream().filter(t -> t.to() == CircuitBreaker.State.CLOSED).findFirst()
+                    .orElseThrow();
             table.row(run.openWait().label, run.count(CircuitBreaker.State.CLOSED, CircuitBreaker.State.OPEN),
                     run.count(CircuitBreaker.State.HALF_OPEN, CircuitBreaker.State.OPEN),
                     run.count(CircuitBreaker.State.HALF_OPEN, CircuitBreaker.State.CLOSED),
-                    (closed.atNanos() - healingStart.toNanos()) / 1e6, run.callsWhileHealing(),
+                    (firstClosed.atNanos() - healingStart.toNanos()) / 1e6, (closed.atNanos() - healingStart.toNanos()) / 1e6,
+                    run.callsWhileHealing(),
                     servedPercent(run.load(), healingStart, healed, timings.bucket()), run.load().successPercent());
             String suffix = run.openWait().name().toLowerCase(Locale.ROOT);
             report.metric("failed_probe_rounds_" + suffix, run.count(CircuitBreaker.State.HALF_OPEN, CircuitBreaker.State.OPEN), "rounds",
