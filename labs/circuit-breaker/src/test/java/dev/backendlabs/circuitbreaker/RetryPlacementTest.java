@@ -119,8 +119,9 @@ class RetryPlacementTest {
                 } catch (Exception expected) {
                     // every operation fails: the dependency answers 503, or the breaker rejects
                 }
+                long took = System.nanoTime() - begin;
                 if (dependency.arrivals() == callsBefore) {
-                    rejectedNanos.add(System.nanoTime() - begin);
+                    rejectedNanos.add(took);
                 }
             }
             return new Cell(callsBeforeTheWait, dependency.arrivals() - callsBeforeTheWait, openedDuring.get(), rejections.get(),
