@@ -1,13 +1,58 @@
 package dev.backendlabs.mvcc;
 
+import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import dev.backendlabs.shared.Scale;
 import dev.backendlabs.shared.backend.Backends;
 import dev.backendlabs.shared.backend.LabNamespace;
+import dev.backendlabs.shared.backend.PostgresBackend;
+import dev.backendlabs.shared.report.ChartSpec;
+import dev.backendlabs.shared.report.LabReport;
+import dev.backendlabs.shared.report.ReportTable;
 
-/** What the lab's test classes share: its namespace on the shared servers and its pool. No test class calls another. */
+import javax.sql.DataSource;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
+
+import static org.awaitility.Awaitility.await;
+
+/**
+ * What the lab's test classes share: its database, the update workload, the transactions that hold
+ * the horizon, and the heap-by-holder chart. No test class calls another.
+ *
+ * <p>The workload every holder scenario runs: {@value #UPDATES_PER_ROW} updates per row, on average,
+ * of an {@code accounts} table of {@link #ROWS} rows, rows drawn at random with a fixed seed, 10
+ * updates to a transaction, at {@link #UPDATES_PER_SECOND} from one session. One session and a
+ * seeded draw make the page-level outcome (what fits, what is pruned) the same from run to run;
+ * the fixed rate makes "how long a holder lived" mean "how many updates it saw" on any machine.
+ */
 final class MvccBloatFixture {
 
     static final LabNamespace NAMESPACE = LabNamespace.current();
+    /** Rows of each holder scenario's table: 10,000 (1.2 MB of heap) at the quick scale, 100,000 at full. */
+    static final int ROWS = Scale.current().pick(10_000, 100_000);
+    /** Updates per row, on average, in every holder scenario (rows are drawn at random). */
+    static final int UPDATES_PER_ROW = 3;
+    /** Paced so that the scenario lasts 2 s at the quick scale (20 s at full), on any machine that keeps up. */
+    static final double UPDATES_PER_SECOND = 15_000;
+    static final int BATCH = 10;
+    /** The table the holders read or write: never the table being updated, which they pin all the same. */
+    static final String NOTES = "holder_notes";
+    static final String GID_PREFIX = "mvcc-bloat-";
+    private static final Duration SAMPLE_EVERY = Duration.ofMillis(100);
+
+    private static boolean initialized;
+    private static ReportTable holderTable;
 
     private MvccBloatFixture() {
     }
@@ -17,4 +62,458 @@ final class MvccBloatFixture {
         return Backends.postgres().pool(NAMESPACE);
     }
     // endregion
+
+    static PostgresBackend postgres() {
+        return Backends.postgres();
+    }
+
+    /**
+     * Once per JVM: the {@code pgstattuple} extension, the holders' notes table, and no prepared
+     * transaction left by an earlier run that died (it would pin every scenario of this one).
+     */
+    static synchronized void init() throws SQLException {
+        if (initialized) {
+            return;
+        }
+        try (Connection connection = pool().getConnection(); Statement sql = connection.createStatement()) {
+            sql.execute("CREATE EXTENSION IF NOT EXISTS pgstattuple");
+            sql.execute("CREATE TABLE IF NOT EXISTS " + NOTES + " (id bigserial PRIMARY KEY, note text NOT NULL)");
+            rollbackLeftovers(connection);
+        }
+        initialized = true;
+    }
+
+    private static void rollbackLeftovers(Connection connection) throws SQLException {
+        List<String> gids = new ArrayList<>();
+        try (PreparedStatement select = connection.prepareStatement(
+                "SELECT gid FROM pg_prepared_xacts WHERE database = current_database() AND gid LIKE ?")) {
+            select.setString(1, GID_PREFIX + "%");
+            try (ResultSet rows = select.executeQuery()) {
+                while (rows.next()) {
+                    gids.add(rows.getString(1));
+                }
+            }
+        }
+        try (Statement sql = connection.createStatement()) {
+            for (String gid : gids) {
+                sql.execute("ROLLBACK PREPARED '" + gid + "'");
+            }
+        }
+    }
+
+    /** A pool of {@code size} on another database of the same server (created if missing), for what must not share the lab's horizon. */
+    static HikariDataSource dataSource(String database, int size) {
+        postgres().createDatabaseIfMissing(database);
+        HikariConfig config = new HikariConfig();
+        config.setJdbcUrl(postgres().jdbcUrl(database));
+        config.setUsername(postgres().user());
+        config.setPassword(postgres().password());
+        config.setPoolName(database);
+        config.setMaximumPoolSize(size);
+        config.setConnectionTimeout(5_000);
+        return new HikariDataSource(config);
+    }
+
+    static TableHealth health(DataSource dataSource, String table) throws SQLException {
+        try (Connection connection = dataSource.getConnection()) {
+            return TableHealth.read(connection, table);
+        }
+    }
+
+    static TableHealth health(String table) throws SQLException {
+        return health(pool(), table);
+    }
+
+    static VacuumReport vacuum(String table) throws SQLException {
+        try (Connection connection = pool().getConnection()) {
+            return VacuumVerbose.vacuum(connection, table);
+        }
+    }
+
+    static void create(UpdateLayout layout, String table, int rows) throws SQLException {
+        init();
+        try (Connection connection = pool().getConnection()) {
+            layout.create(connection, table, rows);
+        }
+    }
+
+    static double mb(long bytes) {
+        return bytes / 1048576.0;
+    }
+
+    static double ratio(long after, long before) {
+        return (double) after / before;
+    }
+
+    /** The primary key index of a table made by {@link UpdateLayout#create}. */
+    static String pkey(String table) {
+        return table + "_pkey";
+    }
+
+    // ---------------------------------------------------------------- the workload
+
+    /**
+     * What one run of the workload did.
+     *
+     * @param seconds time since the start of each heap sample
+     * @param heapMb  the table's size at that time ({@code pg_relation_size}), empty if not sampled
+     */
+    record Workload(long updates, Duration elapsed, double[] seconds, double[] heapMb) {
+
+        double updatesPerSecond() {
+            return updates / (elapsed.toNanos() / 1e9);
+        }
+    }
+
+    /**
+     * The holder scenarios' workload on {@code table}: {@link #UPDATES_PER_ROW} × {@link #ROWS}
+     * updates at {@link #UPDATES_PER_SECOND}, heap sampled.
+     */
+    static Workload holderWorkload(String table) throws SQLException, InterruptedException {
+        return update(pool(), table, ROWS, (long) UPDATES_PER_ROW * ROWS, UPDATES_PER_SECOND, 1, true);
+    }
+
+    /**
+     * Runs {@code updates} updates of {@code table} from one session: rows drawn at random (seeded)
+     * from 1..{@code rows}, {@value #BATCH} updates to a transaction, paced at {@code perSecond}
+     * (infinite: as fast as it goes); then waits until {@code pg_stat_user_tables} has counted them.
+     *
+     * @param seed       the random rows' seed: same seed, same rows in the same order
+     * @param sampleHeap whether to sample the table's size every 100 ms while it runs
+     */
+    static Workload update(DataSource dataSource, String table, int rows, long updates, double perSecond, long seed, boolean sampleHeap)
+            throws SQLException, InterruptedException {
+        long counted = updatesCounted(dataSource, table);
+        List<double[]> samples = new ArrayList<>();
+        AtomicBoolean running = new AtomicBoolean(true);
+        long start = System.nanoTime();
+        Thread sampler = sampleHeap ? Thread.ofVirtual().start(() -> sampleHeap(dataSource, table, start, running, samples)) : null;
+        try (Connection connection = dataSource.getConnection()) {
+            connection.setAutoCommit(false);
+            try (PreparedStatement update = connection.prepareStatement(UpdateLayout.updateSql(table))) {
+                SplittableRandom random = new SplittableRandom(seed);
+                long[] batch = new long[BATCH];
+                for (long done = 0; done < updates; ) {
+                    int size = (int) Math.min(BATCH, updates - done);
+                    for (int i = 0; i < size; i++) {
+                        batch[i] = 1 + random.nextInt(rows);
+                    }
+                    // Rows locked in id order: two sessions running this never deadlock.
+                    Arrays.sort(batch, 0, size);
+                    pace(start, done, perSecond);
+                    for (int i = 0; i < size; i++) {
+                        update.setLong(1, batch[i]);
+                        update.addBatch();
+                    }
+                    update.executeBatch();
+                    connection.commit();
+                    done += size;
+                }
+            } finally {
+                connection.rollback();
+                connection.setAutoCommit(true);
+            }
+            forceStatsFlush(connection);
+        } finally {
+            running.set(false);
+            if (sampler != null) {
+                sampler.join();
+            }
+        }
+        Duration elapsed = Duration.ofNanos(System.nanoTime() - start);
+        long expected = counted + updates;
+        await().atMost(Duration.ofSeconds(15)).until(() -> updatesCounted(dataSource, table) >= expected);
+        synchronized (samples) {
+            return new Workload(updates, elapsed, samples.stream().mapToDouble(s -> s[0]).toArray(),
+                    samples.stream().mapToDouble(s -> s[1]).toArray());
+        }
+    }
+
+    /** Waits until {@code done} updates are due; a run that falls behind catches up without waiting. */
+    private static void pace(long start, long done, double perSecond) {
+        if (Double.isInfinite(perSecond)) {
+            return;
+        }
+        long due = start + (long) (done / perSecond * 1e9);
+        for (long wait = due - System.nanoTime(); wait > 0; wait = due - System.nanoTime()) {
+            LockSupport.parkNanos(wait);
+        }
+    }
+
+    /**
+     * A backend sends its statistics at most once a second, and an idle one only after 10 s:
+     * {@code pg_stat_force_next_flush()} makes this one send them before it answers.
+     */
+    static void forceStatsFlush(Connection connection) throws SQLException {
+        try (Statement sql = connection.createStatement()) {
+            sql.execute("SELECT pg_stat_force_next_flush()");
+        }
+    }
+
+    static long updatesCounted(DataSource dataSource, String table) throws SQLException {
+        try (Connection connection = dataSource.getConnection();
+             PreparedStatement select = connection.prepareStatement("SELECT n_tup_upd FROM pg_stat_user_tables WHERE relid = ?::regclass")) {
+            select.setString(1, table);
+            try (ResultSet rows = select.executeQuery()) {
+                return rows.next() ? rows.getLong(1) : 0;
+            }
+        }
+    }
+
+    private static void sampleHeap(DataSource dataSource, String table, long start, AtomicBoolean running, List<double[]> samples) {
+        try (Connection connection = dataSource.getConnection();
+             PreparedStatement size = connection.prepareStatement("SELECT pg_relation_size(?::regclass)")) {
+            size.setString(1, table);
+            do {
+                try (ResultSet rows = size.executeQuery()) {
+                    rows.next();
+                    synchronized (samples) {
+                        samples.add(new double[] {(System.nanoTime() - start) / 1e9, mb(rows.getLong(1))});
+                    }
+                }
+                LockSupport.parkNanos(SAMPLE_EVERY.toNanos());
+            } while (running.get());
+        } catch (SQLException e) {
+            throw new IllegalStateException("Sampling the size of " + table + " failed", e);
+        }
+    }
+
+    // ---------------------------------------------------------------- the holders
+
+    /** What a session's row in {@code pg_stat_activity} shows: the snapshot and the transaction id it holds, or null. */
+    record SessionPin(Long backendXmin, Long backendXid) {
+    }
+
+    /**
+     * The transactions that may hold the horizon while the workload runs, each as real code
+     * would leave it: begun, one statement run, then nothing — a request waiting on a slow call, a
+     * console left open, a coordinator that crashed between the phases of a two-phase commit.
+     */
+    enum Holder {
+        // region holders
+        /** A REPEATABLE READ transaction that read once: its snapshot ({@code backend_xmin}) stays. */
+        REPEATABLE_READ_READ("REPEATABLE READ, one read") {
+            @Override
+            void begin(Connection session) throws SQLException {
+                session.setAutoCommit(false);
+                session.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
+                read(session);
+            }
+        },
+        /** A READ COMMITTED transaction that wrote once, anywhere: its transaction id ({@code backend_xid}) stays. */
+        READ_COMMITTED_WRITE("READ COMMITTED, one write") {
+            @Override
+            void begin(Connection session) throws SQLException {
+                session.setAutoCommit(false);
+                write(session);
+            }
+        },
+        /** A transaction prepared for two-phase commit and never finished: no session, still pinned. */
+        PREPARED("prepared transaction") {
+            @Override
+            void begin(Connection session) throws SQLException {
+                session.setAutoCommit(false);
+                write(session);
+                try (Statement sql = session.createStatement()) {
+                    sql.execute("PREPARE TRANSACTION '" + GID_PREFIX + "holder'");
+                }
+            }
+        },
+        /** The negative control: a READ COMMITTED transaction that only read. Between statements it holds no snapshot. */
+        READ_COMMITTED_READ_ONLY("READ COMMITTED, one read") {
+            @Override
+            void begin(Connection session) throws SQLException {
+                session.setAutoCommit(false);
+                read(session);
+            }
+        };
+        // endregion
+
+        private final String label;
+
+        Holder(String label) {
+            this.label = label;
+        }
+
+        String label() {
+            return label;
+        }
+
+        abstract void begin(Connection session) throws SQLException;
+
+        private static void read(Connection session) throws SQLException {
+            try (Statement sql = session.createStatement(); ResultSet rows = sql.executeQuery("SELECT count(*) FROM " + NOTES)) {
+                rows.next();
+            }
+        }
+
+        private static void write(Connection session) throws SQLException {
+            try (Statement sql = session.createStatement()) {
+                sql.executeUpdate("INSERT INTO " + NOTES + " (note) VALUES ('a write that never commits')");
+            }
+        }
+    }
+
+    /**
+     * A holder in place, ended by {@link #close()}: the session rolls back and closes, or the
+     * prepared transaction is rolled back; either way it returns only once
+     * {@link HorizonMonitor} sees no holder left in the lab's database, so that no scenario
+     * inherits the previous one's pin.
+     */
+    static final class Held implements AutoCloseable {
+
+        private final Holder holder;
+        private final Connection session;
+        private final int pid;
+
+        private Held(Holder holder, Connection session, int pid) {
+            this.holder = holder;
+            this.session = session;
+            this.pid = pid;
+        }
+
+        /**
+         * Begins {@code holder} on {@code session}, which the returned handle owns. A prepared
+         * transaction leaves its session with nothing: the session is closed at once.
+         */
+        static Held begin(Holder holder, Connection session) throws SQLException {
+            init();
+            int pid;
+            try (Statement sql = session.createStatement(); ResultSet rows = sql.executeQuery("SELECT pg_backend_pid()")) {
+                rows.next();
+                pid = rows.getInt(1);
+            }
+            try {
+                holder.begin(session);
+            } catch (SQLException | RuntimeException e) {
+                session.close();
+                throw e;
+            }
+            if (holder == Holder.PREPARED) {
+                session.close();
+            }
+            return new Held(holder, session, pid);
+        }
+
+        Holder holder() {
+            return holder;
+        }
+
+        int pid() {
+            return pid;
+        }
+
+        Connection session() {
+            return session;
+        }
+
+        /** The session's row in {@code pg_stat_activity} now (both null once the session is gone). */
+        SessionPin pin() throws SQLException {
+            try (Connection connection = pool().getConnection(); PreparedStatement select = connection.prepareStatement(
+                    "SELECT backend_xmin::text::bigint, backend_xid::text::bigint FROM pg_stat_activity WHERE pid = ?")) {
+                select.setInt(1, pid);
+                try (ResultSet rows = select.executeQuery()) {
+                    if (!rows.next()) {
+                        return new SessionPin(null, null);
+                    }
+                    return new SessionPin(rows.getObject(1, Long.class), rows.getObject(2, Long.class));
+                }
+            }
+        }
+
+        @Override
+        public void close() throws SQLException {
+            if (holder == Holder.PREPARED) {
+                try (Connection connection = pool().getConnection()) {
+                    rollbackLeftovers(connection);
+                }
+            } else if (!session.isClosed()) {
+                try {
+                    session.rollback();
+                } catch (SQLException terminated) {
+                    // The server may have ended the session already (a timeout, a restart): nothing left to roll back.
+                }
+                session.close();
+            }
+            awaitNoHolder();
+        }
+    }
+
+    /** Waits until nothing holds the horizon in the lab's database, however it was held. */
+    static void awaitNoHolder() {
+        HorizonMonitor monitor = new HorizonMonitor();
+        await().atMost(Duration.ofSeconds(10)).until(() -> {
+            try (Connection connection = pool().getConnection()) {
+                return monitor.holders(connection).stream().noneMatch(h -> NAMESPACE.database().equals(h.database()));
+            }
+        });
+    }
+
+    // ---------------------------------------------------------------- the holder scenarios
+
+    /**
+     * One holder scenario: a fresh default-layout table, the holder begun (or none), the workload,
+     * the table's health after it, and VACUUM while the holder still holds; then the holder ends.
+     *
+     * @param pin what {@code pg_stat_activity} showed for the holder's session while the workload ran
+     */
+    record HolderRun(String table, TableHealth before, TableHealth after, VacuumReport vacuum, Workload workload, SessionPin pin) {
+
+        double heapGrowth() {
+            return ratio(after.heapBytes(), before.heapBytes());
+        }
+
+        double pkeyGrowth() {
+            return ratio(after.indexBytes(pkey(table)), before.indexBytes(pkey(table)));
+        }
+
+        double hotPercent() {
+            return after.hotPercent();
+        }
+    }
+
+    /** Runs the workload on a fresh {@code table} while {@code holder} holds (null: nothing holds). */
+    static HolderRun holderRun(String table, Holder holder) throws SQLException, InterruptedException {
+        create(UpdateLayout.FILLFACTOR_100, table, ROWS);
+        TableHealth before = health(table);
+        if (holder == null) {
+            Workload workload = holderWorkload(table);
+            return new HolderRun(table, before, health(table), vacuum(table), workload, new SessionPin(null, null));
+        }
+        try (Held held = Held.begin(holder, postgres().connect(NAMESPACE.database()))) {
+            SessionPin pin = held.pin();
+            Workload workload = holderWorkload(table);
+            return new HolderRun(table, before, health(table), vacuum(table), workload, pin);
+        }
+    }
+
+    /** The heap-by-holder chart every holder scenario adds its series to. */
+    static ChartSpec heapChart(LabReport report) {
+        return report.line("heap-by-holder.png", "Heap size while " + ROWS + " rows are updated " + UPDATES_PER_ROW + " times, by what holds the horizon",
+                "time since the workload started (s)", "heap size (MB)");
+    }
+
+    /** The summary table of the holder scenarios, registered with the report on first use. */
+    static synchronized ReportTable holderTable(LabReport report) {
+        if (holderTable == null) {
+            holderTable = ReportTable.of("Holder scenarios: " + ROWS + " rows, " + UPDATES_PER_ROW + " updates per row at "
+                            + (long) UPDATES_PER_SECOND + " updates/s",
+                    "scenario", "backend_xmin / backend_xid", "heap before (MB)", "heap after (MB)", "heap growth (x)", "pkey growth (x)",
+                    "HOT (%)", "VACUUM removed", "dead, not yet removable");
+            report.table(holderTable);
+        }
+        return holderTable;
+    }
+
+    /** Adds a scenario to the chart and the summary table. */
+    static void record(LabReport report, String scenario, HolderRun run) {
+        heapChart(report).series(scenario, run.workload().seconds(), run.workload().heapMb());
+        holderTable(report).row(scenario, describe(run.pin()), mb(run.before().heapBytes()), mb(run.after().heapBytes()), run.heapGrowth(),
+                run.pkeyGrowth(), run.hotPercent(), run.vacuum().tuplesRemoved(), run.vacuum().deadNotYetRemovable());
+    }
+
+    static String describe(SessionPin pin) {
+        return (pin.backendXmin() == null ? "NULL" : String.valueOf(pin.backendXmin())) + " / "
+                + (pin.backendXid() == null ? "NULL" : String.valueOf(pin.backendXid()));
+    }
 }
