@@ -95,7 +95,8 @@ public record TransactionTimeouts(Duration idleInTransaction, Duration transacti
      * @throws IllegalArgumentException if {@code role} is null, blank, contains a NUL or is longer than 63 bytes
      */
     public List<String> alterRoleStatements(String role) {
-        if (role == null || role.isBlank() || role.indexOf('\0') >= 0 || role.getBytes(StandardCharsets.UTF_8).length > MAX_ROLE_NAME_BYTES) {
+        if (role == null || role.isBlank() || role.indexOf('\0') >= 0
+                || role.getBytes(StandardCharsets.UTF_8).length > MAX_ROLE_NAME_BYTES) {
             throw new IllegalArgumentException("Not a role name: '" + role + "' (1 to " + MAX_ROLE_NAME_BYTES + " bytes, no NUL)");
         }
         String quoted = "\"" + role.replace("\"", "\"\"") + "\"";

@@ -49,7 +49,8 @@ public record VacuumReport(long tuplesRemoved, long tuplesRemaining, long deadNo
         Matcher tuples = TUPLES.matcher(output);
         if (tuples.find()) {
             if (tuples.group(4) != null) {
-                return new VacuumReport(number(tuples, 1), number(tuples, 2), number(tuples, 3), number(tuples, 4), OptionalLong.empty(), output);
+                return new VacuumReport(number(tuples, 1), number(tuples, 2), number(tuples, 3), number(tuples, 4), OptionalLong.empty(),
+                        output);
             }
             Matcher cutoff = CUTOFF.matcher(output);
             if (cutoff.find()) {

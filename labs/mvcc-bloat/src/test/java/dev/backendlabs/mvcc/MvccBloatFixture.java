@@ -252,7 +252,8 @@ final class MvccBloatFixture {
 
     static long updatesCounted(DataSource dataSource, String table) throws SQLException {
         try (Connection connection = dataSource.getConnection();
-             PreparedStatement select = connection.prepareStatement("SELECT n_tup_upd FROM pg_stat_user_tables WHERE relid = ?::regclass")) {
+             PreparedStatement select = connection.prepareStatement(
+                     "SELECT n_tup_upd FROM pg_stat_user_tables WHERE relid = ?::regclass")) {
             select.setString(1, table);
             try (ResultSet rows = select.executeQuery()) {
                 return rows.next() ? rows.getLong(1) : 0;
@@ -489,7 +490,8 @@ final class MvccBloatFixture {
 
     /** The heap-by-holder chart every holder scenario adds its series to. */
     static ChartSpec heapChart(LabReport report) {
-        return report.line("heap-by-holder.png", "Heap size while " + ROWS + " rows are updated " + UPDATES_PER_ROW + " times, by what holds the horizon",
+        return report.line("heap-by-holder.png",
+                "Heap size while " + ROWS + " rows are updated " + UPDATES_PER_ROW + " times each, by what holds the horizon",
                 "time since the workload started (s)", "heap size (MB)");
     }
 

@@ -21,7 +21,8 @@ class SteadyStateControlTest {
         MvccBloatFixture.record(report, "control (no holder)", run);
 
         report.metric("control_heap_growth_ratio", run.heapGrowth(), "x",
-                "Heap after / before " + MvccBloatFixture.UPDATES_PER_ROW + " updates per row in short transactions, nothing holding the horizon.");
+                "Heap after / before " + MvccBloatFixture.UPDATES_PER_ROW
+                        + " updates per row in short transactions, nothing holding the horizon.");
         report.metric("control_hot_pct", run.hotPercent(), "%", "Share of those updates that were heap-only (n_tup_hot_upd / n_tup_upd).");
         // 1.06 and 98.4 % measured (quick scale); the misses are first updates on pages still full from the load (fillfactor 100).
         assertThat(run.heapGrowth()).isLessThanOrEqualTo(1.10);
