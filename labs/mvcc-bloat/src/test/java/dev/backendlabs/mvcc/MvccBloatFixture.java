@@ -12,6 +12,7 @@ import dev.backendlabs.shared.report.ReportTable;
 
 import javax.sql.DataSource;
 import java.sql.Connection;
+import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -20,6 +21,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Properties;
 import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
@@ -65,6 +67,28 @@ final class MvccBloatFixture {
 
     static PostgresBackend postgres() {
         return Backends.postgres();
+    }
+
+    /** A session on the lab's database with pgjdbc's defaults, the extended query protocol: what a Java service runs on. */
+    static Connection session() throws SQLException {
+        init();
+        return postgres().connect(NAMESPACE.database());
+    }
+
+    /**
+     * A session on the lab's database that speaks the simple query protocol, as psql does. The
+     * difference matters here: over the extended protocol the unnamed portal of a transaction's
+     * last SELECT lives until the next statement or the end of the transaction, and keeps the
+     * snapshot it ran with; a simple query's portal ends with the query.
+     */
+    static Connection simpleProtocolSession() throws SQLException {
+        init();
+        Properties properties = new Properties();
+        properties.setProperty("user", postgres().user());
+        properties.setProperty("password", postgres().password());
+        properties.setProperty("connectTimeout", "5");
+        properties.setProperty("preferQueryMode", "simple");
+        return DriverManager.getConnection(postgres().jdbcUrl(NAMESPACE.database()), properties);
     }
 
     /**
@@ -320,7 +344,11 @@ final class MvccBloatFixture {
                 }
             }
         },
-        /** The negative control: a READ COMMITTED transaction that only read. Between statements it holds no snapshot. */
+        /**
+         * A READ COMMITTED transaction that only read. Between statements it needs no snapshot — but
+         * over the extended query protocol the portal of its last SELECT keeps one until the next
+         * statement ({@link #simpleProtocolSession()} shows the difference).
+         */
         READ_COMMITTED_READ_ONLY("READ COMMITTED, one read") {
             @Override
             void begin(Connection session) throws SQLException {
@@ -357,9 +385,9 @@ final class MvccBloatFixture {
 
     /**
      * A holder in place, ended by {@link #close()}: the session rolls back and closes, or the
-     * prepared transaction is rolled back; either way it returns only once
-     * {@link HorizonMonitor} sees no holder left in the lab's database, so that no scenario
-     * inherits the previous one's pin.
+     * prepared transaction is rolled back; either way it returns only once the server shows it
+     * holds nothing. (Each scenario also starts by waiting until nothing holds the horizon in the
+     * lab's database: {@link #fresh}.)
      */
     static final class Held implements AutoCloseable {
 
@@ -428,7 +456,9 @@ final class MvccBloatFixture {
                 try (Connection connection = pool().getConnection()) {
                     rollbackLeftovers(connection);
                 }
-            } else if (!session.isClosed()) {
+                return;
+            }
+            if (!session.isClosed()) {
                 try {
                     session.rollback();
                 } catch (SQLException terminated) {
@@ -436,7 +466,8 @@ final class MvccBloatFixture {
                 }
                 session.close();
             }
-            awaitNoHolder();
+            // A pooled session stays open with its transaction rolled back; a plain one is gone once the server notices.
+            await().atMost(Duration.ofSeconds(10)).until(() -> pin().backendXmin() == null && pin().backendXid() == null);
         }
     }
 
@@ -453,10 +484,10 @@ final class MvccBloatFixture {
     // ---------------------------------------------------------------- the holder scenarios
 
     /**
-     * One holder scenario: a fresh default-layout table, the holder begun (or none), the workload,
-     * the table's health after it, and VACUUM while the holder still holds; then the holder ends.
+     * One holder scenario: the table's health before and after the workload, and what VACUUM
+     * reported right after it, while the holder (if any) still held.
      *
-     * @param pin what {@code pg_stat_activity} showed for the holder's session while the workload ran
+     * @param pin what {@code pg_stat_activity} showed for the holder's session as the workload began
      */
     record HolderRun(String table, TableHealth before, TableHealth after, VacuumReport vacuum, Workload workload, SessionPin pin) {
 
@@ -473,18 +504,28 @@ final class MvccBloatFixture {
         }
     }
 
-    /** Runs the workload on a fresh {@code table} while {@code holder} holds (null: nothing holds). */
-    static HolderRun holderRun(String table, Holder holder) throws SQLException, InterruptedException {
+    /**
+     * A fresh default-layout table of {@link #ROWS} rows for a holder scenario, once nothing holds
+     * the horizon in the lab's database any more; its health before anything runs.
+     */
+    static TableHealth fresh(String table) throws SQLException {
+        awaitNoHolder();
         create(UpdateLayout.FILLFACTOR_100, table, ROWS);
-        TableHealth before = health(table);
-        if (holder == null) {
-            Workload workload = holderWorkload(table);
-            return new HolderRun(table, before, health(table), vacuum(table), workload, new SessionPin(null, null));
-        }
-        try (Held held = Held.begin(holder, postgres().connect(NAMESPACE.database()))) {
-            SessionPin pin = held.pin();
-            Workload workload = holderWorkload(table);
-            return new HolderRun(table, before, health(table), vacuum(table), workload, pin);
+        return health(table);
+    }
+
+    /** Runs the holder workload on {@code table} while {@code held} holds (null: nothing holds), and reads the outcome. */
+    static HolderRun workloadRun(String table, TableHealth before, Held held) throws SQLException, InterruptedException {
+        SessionPin pin = held == null ? new SessionPin(null, null) : held.pin();
+        Workload workload = holderWorkload(table);
+        return new HolderRun(table, before, health(table), vacuum(table), workload, pin);
+    }
+
+    /** A whole holder scenario on a fresh {@code table}: {@code holder} begun on {@code session}, the workload, the holder ended. */
+    static HolderRun holderRun(String table, Holder holder, Connection session) throws SQLException, InterruptedException {
+        TableHealth before = fresh(table);
+        try (Held held = Held.begin(holder, session)) {
+            return workloadRun(table, before, held);
         }
     }
 
@@ -500,7 +541,8 @@ final class MvccBloatFixture {
         if (holderTable == null) {
             holderTable = ReportTable.of("Holder scenarios: " + ROWS + " rows, " + UPDATES_PER_ROW + " updates per row at "
                             + (long) UPDATES_PER_SECOND + " updates/s",
-                    "scenario", "backend_xmin / backend_xid", "heap before (MB)", "heap after (MB)", "heap growth (x)", "pkey growth (x)",
+                    "scenario", "pg_stat_activity: backend_xmin / backend_xid", "heap before (MB)", "heap after (MB)", "heap growth (x)",
+                    "pkey growth (x)",
                     "HOT (%)", "VACUUM removed", "dead, not yet removable");
             report.table(holderTable);
         }
@@ -508,13 +550,14 @@ final class MvccBloatFixture {
     }
 
     /** Adds a scenario to the chart and the summary table. */
-    static void record(LabReport report, String scenario, HolderRun run) {
+    static void record(LabReport report, String scenario, String shownAs, HolderRun run) {
         heapChart(report).series(scenario, run.workload().seconds(), run.workload().heapMb());
-        holderTable(report).row(scenario, describe(run.pin()), mb(run.before().heapBytes()), mb(run.after().heapBytes()), run.heapGrowth(),
+        holderTable(report).row(scenario, shownAs, mb(run.before().heapBytes()), mb(run.after().heapBytes()), run.heapGrowth(),
                 run.pkeyGrowth(), run.hotPercent(), run.vacuum().tuplesRemoved(), run.vacuum().deadNotYetRemovable());
     }
 
-    static String describe(SessionPin pin) {
+    /** How {@code pg_stat_activity} showed the holder's session: {@code backend_xmin / backend_xid}. */
+    static String shownAs(SessionPin pin) {
         return (pin.backendXmin() == null ? "NULL" : String.valueOf(pin.backendXmin())) + " / "
                 + (pin.backendXid() == null ? "NULL" : String.valueOf(pin.backendXid()));
     }

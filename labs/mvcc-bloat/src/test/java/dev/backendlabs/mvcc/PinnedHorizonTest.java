@@ -22,12 +22,12 @@ class PinnedHorizonTest {
 
     @BeforeAll
     static void runTheWorkloadUnderAnIdleRepeatableReadTransaction() throws Exception {
-        run = MvccBloatFixture.holderRun("pinned_rr", Holder.REPEATABLE_READ_READ);
+        run = MvccBloatFixture.holderRun("pinned_rr", Holder.REPEATABLE_READ_READ, MvccBloatFixture.session());
     }
 
     @Test
     void anIdleRepeatableReadTransactionBloatsTheTableAndItsIndexAndDefeatsHot(LabReport report) {
-        MvccBloatFixture.record(report, "REPEATABLE READ, one read, idle", run);
+        MvccBloatFixture.record(report, "REPEATABLE READ, one read, idle", MvccBloatFixture.shownAs(run.pin()), run);
         report.metric("pinned_heap_growth_ratio", run.heapGrowth(), "x", "Heap after / before the same workload as the control, while one"
                 + " REPEATABLE READ transaction that read another table sat idle.");
         report.metric("pinned_index_growth_ratio", run.pkeyGrowth(), "x", "Primary key index after / before, same run.");

@@ -17,8 +17,8 @@ class SteadyStateControlTest {
 
     @Test
     void shortTransactionsKeepTheTableWithinTenPercentAndAlmostEveryUpdateHot(LabReport report) throws Exception {
-        HolderRun run = MvccBloatFixture.holderRun("control", null);
-        MvccBloatFixture.record(report, "control (no holder)", run);
+        HolderRun run = MvccBloatFixture.workloadRun("control", MvccBloatFixture.fresh("control"), null);
+        MvccBloatFixture.record(report, "control (no holder)", "no holder", run);
 
         report.metric("control_heap_growth_ratio", run.heapGrowth(), "x",
                 "Heap after / before " + MvccBloatFixture.UPDATES_PER_ROW
