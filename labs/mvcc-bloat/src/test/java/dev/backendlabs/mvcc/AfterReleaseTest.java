@@ -14,7 +14,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -77,13 +77,8 @@ class AfterReleaseTest {
             longReader.setAutoCommit(false);
             count(longReader, table);
             int vacuumerPid = pid(vacuumer);
-            CompletableFuture<Void> full = CompletableFuture.runAsync(() -> {
-                try (Statement sql = vacuumer.createStatement()) {
-                    sql.execute("VACUUM FULL " + table);
-                } catch (SQLException e) {
-                    throw new IllegalStateException(e);
-                }
-            });
+            FutureTask<Boolean> full = new FutureTask<>(() -> vacuumer.createStatement().execute("VACUUM FULL " + table));
+            Thread.ofVirtual().start(full);
             await().atMost(Duration.ofSeconds(10)).until(() -> Sql.queryLong(MvccBloatFixture.pool(),
                     "SELECT count(*) FROM pg_locks WHERE pid = ? AND mode = 'AccessExclusiveLock' AND NOT granted", vacuumerPid) == 1);
             // region lock-timeout

@@ -1,6 +1,5 @@
 package dev.backendlabs.mvcc;
 
-import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.backendlabs.shared.Scale;
 import dev.backendlabs.shared.backend.Backends;
@@ -123,19 +122,6 @@ final class MvccBloatFixture {
                 sql.execute("ROLLBACK PREPARED '" + gid + "'");
             }
         }
-    }
-
-    /** A pool of {@code size} on another database of the same server (created if missing), for what must not share the lab's horizon. */
-    static HikariDataSource dataSource(String database, int size) {
-        postgres().createDatabaseIfMissing(database);
-        HikariConfig config = new HikariConfig();
-        config.setJdbcUrl(postgres().jdbcUrl(database));
-        config.setUsername(postgres().user());
-        config.setPassword(postgres().password());
-        config.setPoolName(database);
-        config.setMaximumPoolSize(size);
-        config.setConnectionTimeout(5_000);
-        return new HikariDataSource(config);
     }
 
     static TableHealth health(DataSource dataSource, String table) throws SQLException {
@@ -394,19 +380,27 @@ final class MvccBloatFixture {
         private final Holder holder;
         private final Connection session;
         private final int pid;
+        private final DataSource server;
 
-        private Held(Holder holder, Connection session, int pid) {
+        private Held(Holder holder, Connection session, int pid, DataSource server) {
             this.holder = holder;
             this.session = session;
             this.pid = pid;
+            this.server = server;
         }
 
         /**
-         * Begins {@code holder} on {@code session}, which the returned handle owns. A prepared
-         * transaction leaves its session with nothing: the session is closed at once.
+         * Begins {@code holder} on {@code session}, a session of the lab's server, which the returned
+         * handle owns. A prepared transaction leaves its session with nothing: the session is closed
+         * at once.
          */
         static Held begin(Holder holder, Connection session) throws SQLException {
             init();
+            return begin(holder, session, pool());
+        }
+
+        /** As {@link #begin(Holder, Connection)} on another server, watched through {@code server}. */
+        static Held begin(Holder holder, Connection session, DataSource server) throws SQLException {
             int pid;
             try (Statement sql = session.createStatement(); ResultSet rows = sql.executeQuery("SELECT pg_backend_pid()")) {
                 rows.next();
@@ -421,7 +415,7 @@ final class MvccBloatFixture {
             if (holder == Holder.PREPARED) {
                 session.close();
             }
-            return new Held(holder, session, pid);
+            return new Held(holder, session, pid, server);
         }
 
         Holder holder() {
@@ -438,7 +432,7 @@ final class MvccBloatFixture {
 
         /** The session's row in {@code pg_stat_activity} now (both null once the session is gone). */
         SessionPin pin() throws SQLException {
-            try (Connection connection = pool().getConnection(); PreparedStatement select = connection.prepareStatement(
+            try (Connection connection = server.getConnection(); PreparedStatement select = connection.prepareStatement(
                     "SELECT backend_xmin::text::bigint, backend_xid::text::bigint FROM pg_stat_activity WHERE pid = ?")) {
                 select.setInt(1, pid);
                 try (ResultSet rows = select.executeQuery()) {
@@ -453,7 +447,7 @@ final class MvccBloatFixture {
         @Override
         public void close() throws SQLException {
             if (holder == Holder.PREPARED) {
-                try (Connection connection = pool().getConnection()) {
+                try (Connection connection = server.getConnection()) {
                     rollbackLeftovers(connection);
                 }
                 return;
