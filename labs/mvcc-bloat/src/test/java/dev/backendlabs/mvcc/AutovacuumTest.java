@@ -373,8 +373,8 @@ class AutovacuumTest {
             container.setCommand("postgres", "-c", "fsync=on", "-c", "autovacuum_naptime=1");
             container.start();
             try {
-                return new RunningServer<>(
-                        handle(BackendMode.DOCKER, container.getHost(), container.getMappedPort(5432), "labs", "labs", "labs"), container::stop);
+                return new RunningServer<>(handle(BackendMode.DOCKER, container.getHost(), container.getMappedPort(5432), "labs", "labs",
+                        "labs"), container::stop);
             } catch (RuntimeException e) {
                 container.stop();
                 throw e;
