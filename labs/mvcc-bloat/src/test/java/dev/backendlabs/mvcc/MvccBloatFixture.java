@@ -186,7 +186,8 @@ final class MvccBloatFixture {
     /**
      * Runs {@code updates} updates of {@code table} from one session: rows drawn at random (seeded)
      * from 1..{@code rows}, {@value #BATCH} updates to a transaction, paced at {@code perSecond}
-     * (infinite: as fast as it goes); then waits until {@code pg_stat_user_tables} has counted them.
+     * ({@link Pacer}; infinite: as fast as it goes); then waits until {@code pg_stat_user_tables}
+     * has counted them.
      *
      * @param seed       the random rows' seed: same seed, same rows in the same order
      * @param sampleHeap whether to sample the table's size every 100 ms while it runs
@@ -200,6 +201,7 @@ final class MvccBloatFixture {
         Thread sampler = sampleHeap ? Thread.ofVirtual().start(() -> sampleHeap(dataSource, table, start, running, samples)) : null;
         try (Connection connection = dataSource.getConnection()) {
             connection.setAutoCommit(false);
+            Pacer pacer = new Pacer(perSecond);
             try (PreparedStatement update = connection.prepareStatement(UpdateLayout.updateSql(table))) {
                 SplittableRandom random = new SplittableRandom(seed);
                 long[] batch = new long[BATCH];
@@ -210,7 +212,7 @@ final class MvccBloatFixture {
                     }
                     // Rows locked in id order: two sessions running this never deadlock.
                     Arrays.sort(batch, 0, size);
-                    pace(start, done, perSecond);
+                    pacer.await(size);
                     for (int i = 0; i < size; i++) {
                         update.setLong(1, batch[i]);
                         update.addBatch();
@@ -239,14 +241,31 @@ final class MvccBloatFixture {
         }
     }
 
-    /** Waits until {@code done} updates are due; a run that falls behind catches up without waiting. */
-    private static void pace(long start, long done, double perSecond) {
-        if (Double.isInfinite(perSecond)) {
-            return;
+    /**
+     * Spaces batches of updates at a fixed rate. A run that falls behind (a stall of the machine)
+     * goes on at the rate from where it is instead of bursting to catch up, so that any span of
+     * {@code t} seconds holds at most {@code rate × t} updates, plus one batch.
+     */
+    static final class Pacer {
+
+        private final double nanosPerUpdate;
+        private long next = System.nanoTime();
+
+        /** {@code perSecond} infinite: no pacing. */
+        Pacer(double perSecond) {
+            this.nanosPerUpdate = Double.isInfinite(perSecond) ? 0 : 1e9 / perSecond;
         }
-        long due = start + (long) (done / perSecond * 1e9);
-        for (long wait = due - System.nanoTime(); wait > 0; wait = due - System.nanoTime()) {
-            LockSupport.parkNanos(wait);
+
+        /** Waits until the next batch is due, and books {@code updates} updates' worth of time for it. */
+        void await(int updates) {
+            if (nanosPerUpdate == 0) {
+                return;
+            }
+            next = Math.max(next, System.nanoTime());
+            for (long wait = next - System.nanoTime(); wait > 0; wait = next - System.nanoTime()) {
+                LockSupport.parkNanos(wait);
+            }
+            next += (long) (updates * nanosPerUpdate);
         }
     }
 
