@@ -25,7 +25,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class FillfactorExperimentTest {
 
     private static final int ROUNDS = 5;
-    private static final int ROUND_UPDATES = 2_000;
+    private static final int ROUND_UPDATES = 1_000;
 
     @Experiment
     void fillfactorTradesSizeForHotUpdatesAndAnIndexedColumnLosesThemAll(LabReport report) throws Exception {

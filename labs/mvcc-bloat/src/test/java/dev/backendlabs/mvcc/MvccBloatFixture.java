@@ -58,11 +58,10 @@ final class MvccBloatFixture {
     private MvccBloatFixture() {
     }
 
-    // region pool
+    /** The lab's shared pool on its own database. */
     static HikariDataSource pool() {
         return Backends.postgres().pool(NAMESPACE);
     }
-    // endregion
 
     static PostgresBackend postgres() {
         return Backends.postgres();

@@ -83,13 +83,15 @@ class TimeoutGuardrailTest {
     @Test
     void transactionTimeoutEndsABusyTransactionThatTheIdleTimeoutNeverCatches(PostgresBackend postgres, LabReport report)
             throws Exception {
-        // A transaction that keeps reading is never idle: the idle timeout leaves it alone, and it pins.
-        try (HikariDataSource idleOnly = guardedPool(postgres, "idle-only", TransactionTimeouts.idleInTransaction(LIMIT));
+        // A transaction that keeps reading is never idle for long: the idle timeout leaves it alone, and it pins. (300 ms rather
+        // than LIMIT here: a reader thread that the machine does not schedule for 20 ms would look idle.)
+        Duration idle = Duration.ofMillis(300);
+        try (HikariDataSource idleOnly = guardedPool(postgres, "idle-only", TransactionTimeouts.idleInTransaction(idle));
              Held held = Held.begin(Holder.REPEATABLE_READ_READ, idleOnly.getConnection());
              BusyReader reader = BusyReader.start(held.session())) {
-            Thread.sleep(10 * LIMIT.toMillis());
+            Thread.sleep(3 * idle.toMillis());
             assertThat(reader.failure()).as("a busy transaction under the idle timeout alone").isNotDone();
-            assertThat(held.pin().backendXmin()).as("its snapshot, still held after 10 × the idle timeout").isNotNull();
+            assertThat(held.pin().backendXmin()).as("its snapshot, still held after 3 × the idle timeout").isNotNull();
         }
 
         TableHealth before = MvccBloatFixture.fresh("guarded_busy");
