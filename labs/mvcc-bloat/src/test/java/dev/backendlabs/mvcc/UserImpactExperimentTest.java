@@ -55,8 +55,9 @@ class UserImpactExperimentTest {
     private record Cost(double executionMs, long buffers) {
     }
 
-    private record Phase(String name, OpenLoopResult selects, Cost select, Cost scan, long heapBytes, LatencySummary updates,
-                         double updatesPerSecond) {
+    /** @param startSeconds when the phase's selects began, in seconds since the first phase began */
+    private record Phase(String name, double startSeconds, OpenLoopResult selects, Cost select, Cost scan, long heapBytes,
+                         LatencySummary updates, double updatesPerSecond) {
     }
 
     @Experiment
@@ -65,23 +66,27 @@ class UserImpactExperimentTest {
         Duration pinned = scale.pick(Duration.ofSeconds(5), Duration.ofSeconds(60));
         MvccBloatFixture.create(UpdateLayout.FILLFACTOR_100, TABLE, MvccBloatFixture.ROWS);
         List<Phase> phases = new ArrayList<>();
+        List<double[]> serverCost;
         try (Updater updater = Updater.start()) {
             // Warm-up, not reported: connections, JIT, the table in cache.
-            phase("warm-up", Duration.ofSeconds(1), updater);
-            phases.add(phase("before", quiet, updater));
-            try (Held held = Held.begin(Holder.REPEATABLE_READ_READ, MvccBloatFixture.session())) {
-                phases.add(phase("pinned (idle REPEATABLE READ)", pinned, updater));
-                assertThat(held.pin().backendXmin()).as("the pin held for the whole phase").isNotNull();
+            phase("warm-up", 0, Duration.ofSeconds(1), updater);
+            long start = System.nanoTime();
+            try (CostSampler sampler = CostSampler.start(start)) {
+                phases.add(phase("before", start, quiet, updater));
+                try (Held held = Held.begin(Holder.REPEATABLE_READ_READ, MvccBloatFixture.session())) {
+                    phases.add(phase("pinned (idle REPEATABLE READ)", start, pinned, updater));
+                    assertThat(held.pin().backendXmin()).as("the pin held for the whole phase").isNotNull();
+                }
+                MvccBloatFixture.vacuum(TABLE);
+                phases.add(phase("after: holder ended, VACUUM", start, quiet, updater));
+                serverCost = sampler.samples();
             }
-            MvccBloatFixture.vacuum(TABLE);
-            phases.add(phase("after: holder ended, VACUUM", quiet, updater));
         }
 
         ReportTable table = ReportTable.of("Point selects of the hot row at " + (long) SELECTS_PER_SECOND + "/s while it takes "
                         + (long) UPDATES_PER_SECOND + " updates/s (" + MvccBloatFixture.ROWS + "-row table)",
                 "phase", "length (s)", "point select p50 (ms)", "point select p99 (ms)", "select: server ms", "select: buffers",
                 "seq scan: server ms", "seq scan: buffers", "heap at the end (MB)", "update batch p99 (ms)", "updates/s achieved");
-        double offset = 0;
         List<Double> times = new ArrayList<>();
         List<Double> p99s = new ArrayList<>();
         for (Phase phase : phases) {
@@ -89,18 +94,21 @@ class UserImpactExperimentTest {
                     phase.selects().latency().p99Ms(), phase.select().executionMs(), phase.select().buffers(), phase.scan().executionMs(),
                     phase.scan().buffers(), MvccBloatFixture.mb(phase.heapBytes()), phase.updates().p99Ms(), phase.updatesPerSecond());
             for (OpenLoopResult.Bucket bucket : phase.selects().timeline()) {
-                times.add(offset + bucket.startSeconds());
+                times.add(phase.startSeconds() + bucket.startSeconds());
                 p99s.add(bucket.latency().p99Ms());
             }
-            offset += phase.selects().elapsed().toNanos() / 1e9;
         }
         report.table(table);
-        report.line("user-impact.png", "Point-select p99 on the hot row, before, during and after a pinned horizon",
-                "time (s)", "p99 latency per 0.5 s (ms)").series("point select p99",
-                times.stream().mapToDouble(Double::doubleValue).toArray(), p99s.stream().mapToDouble(Double::doubleValue).toArray());
         Phase before = phases.get(0);
         Phase during = phases.get(1);
         Phase after = phases.get(2);
+        report.line("user-impact.png", "Point select of the hot row; horizon pinned from " + Math.round(during.startSeconds()) + " s to "
+                        + Math.round(after.startSeconds()) + " s, then VACUUM", "time (s)", "latency (ms, log scale)")
+                .logY()
+                .series("client p99 per 0.5 s (open loop)", times.stream().mapToDouble(Double::doubleValue).toArray(),
+                        p99s.stream().mapToDouble(Double::doubleValue).toArray())
+                .series("server execution (EXPLAIN ANALYZE)", serverCost.stream().mapToDouble(sample -> sample[0]).toArray(),
+                        serverCost.stream().mapToDouble(sample -> sample[1]).toArray());
         report.metric("point_select_p99_ms_pinned_vs_control", during.selects().latency().p99Ms() / before.selects().latency().p99Ms(), "x",
                 "p99 of open-loop point selects of the hot row during the pinned phase / before it (" + pinned.toSeconds() + " s of pin).");
         report.metric("point_select_buffers_pinned_vs_control", (double) during.select().buffers() / before.select().buffers(), "x",
@@ -119,8 +127,9 @@ class UserImpactExperimentTest {
                 assertThat(phase.selects().completed()).as(phase.name()).isEqualTo(phase.selects().scheduled()));
     }
 
-    private static Phase phase(String name, Duration length, Updater updater) throws Exception {
+    private static Phase phase(String name, long start, Duration length, Updater updater) throws Exception {
         updater.startPhase();
+        double startSeconds = (System.nanoTime() - start) / 1e9;
         OpenLoopResult selects = LoadRunner.atRate(SELECTS_PER_SECOND).duration(length).poisson(name.length())
                 .timeline(Duration.ofMillis(500)).run(sequence -> pointSelect());
         LatencySummary updates = updater.phaseLatency();
@@ -128,7 +137,8 @@ class UserImpactExperimentTest {
         try (Connection connection = MvccBloatFixture.pool().getConnection()) {
             Cost select = cost(connection, POINT_SELECT, HOT_ROW);
             Cost scan = cost(connection, SCAN);
-            return new Phase(name, selects, select, scan, MvccBloatFixture.health(TABLE).heapBytes(), updates, updatesPerSecond);
+            return new Phase(name, startSeconds, selects, select, scan, MvccBloatFixture.health(TABLE).heapBytes(), updates,
+                    updatesPerSecond);
         }
     }
 
@@ -153,6 +163,50 @@ class UserImpactExperimentTest {
         Arrays.sort(millis);
         Arrays.sort(buffers);
         return new Cost(millis[EXPLAINS / 2], buffers[EXPLAINS / 2]);
+    }
+
+    /** Runs EXPLAIN ANALYZE of the point select every 250 ms: (seconds since {@code start}, execution ms, shared buffers). */
+    private static final class CostSampler implements AutoCloseable {
+
+        private final List<double[]> samples = new ArrayList<>();
+        private final Thread thread;
+        private final AtomicReference<Exception> failure = new AtomicReference<>();
+        private volatile boolean running = true;
+
+        private CostSampler(long start) {
+            thread = Thread.ofVirtual().start(() -> {
+                try (Connection connection = MvccBloatFixture.pool().getConnection()) {
+                    while (running) {
+                        QueryPlan plan = QueryPlan.explain(connection, POINT_SELECT, HOT_ROW);
+                        synchronized (samples) {
+                            samples.add(new double[] {(System.nanoTime() - start) / 1e9, plan.executionMillis(), plan.sharedBuffers()});
+                        }
+                        Thread.sleep(250);
+                    }
+                } catch (SQLException | InterruptedException e) {
+                    failure.set(e);
+                }
+            });
+        }
+
+        static CostSampler start(long start) {
+            return new CostSampler(start);
+        }
+
+        List<double[]> samples() {
+            synchronized (samples) {
+                return List.copyOf(samples);
+            }
+        }
+
+        @Override
+        public void close() throws Exception {
+            running = false;
+            thread.join();
+            if (failure.get() != null) {
+                throw failure.get();
+            }
+        }
     }
 
     /**
