@@ -4,6 +4,7 @@ import dev.backendlabs.mvcc.MvccBloatFixture.Holder;
 import dev.backendlabs.mvcc.MvccBloatFixture.HolderRun;
 import dev.backendlabs.shared.junit.Lab;
 import dev.backendlabs.shared.report.LabReport;
+import dev.backendlabs.shared.report.ReportTable;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -43,6 +44,10 @@ class PinnedHorizonTest {
         report.metric("not_yet_removable_tuples", run.vacuum().deadNotYetRemovable(), "tuples",
                 "VACUUM (VERBOSE) while the REPEATABLE READ transaction held: dead but not yet removable (the workload made "
                         + run.workload().updates() + " updates).");
+        ReportTable verbose = ReportTable.of("VACUUM (VERBOSE) of pinned_rr while the holder held, as the server wrote it", "line");
+        run.vacuum().output().lines().filter(line -> line.startsWith("tuples:") || line.startsWith("removable cutoff:"))
+                .forEach(verbose::row);
+        report.table(verbose);
         assertThat(run.vacuum().tuplesRemoved()).isZero();
         // Every update left exactly one old version that the snapshot may still read.
         assertThat(run.vacuum().deadNotYetRemovable()).isEqualTo(run.workload().updates());
