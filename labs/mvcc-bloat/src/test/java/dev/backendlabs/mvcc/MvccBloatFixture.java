@@ -23,6 +23,7 @@ import java.util.List;
 import java.util.Properties;
 import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 
 import static org.awaitility.Awaitility.await;
@@ -155,7 +156,7 @@ final class MvccBloatFixture {
     }
 
     /** The primary key index of a table made by {@link UpdateLayout#create}. */
-    static String pkey(String table) {
+    private static String pkey(String table) {
         return table + "_pkey";
     }
 
@@ -196,8 +197,15 @@ final class MvccBloatFixture {
         long counted = updatesCounted(dataSource, table);
         List<double[]> samples = new ArrayList<>();
         AtomicBoolean running = new AtomicBoolean(true);
+        AtomicReference<SQLException> samplingFailed = new AtomicReference<>();
         long start = System.nanoTime();
-        Thread sampler = sampleHeap ? Thread.ofVirtual().start(() -> sampleHeap(dataSource, table, start, running, samples)) : null;
+        Thread sampler = sampleHeap ? Thread.ofVirtual().start(() -> {
+            try {
+                sampleHeap(dataSource, table, start, running, samples);
+            } catch (SQLException e) {
+                samplingFailed.set(e);
+            }
+        }) : null;
         try (Connection connection = dataSource.getConnection()) {
             connection.setAutoCommit(false);
             Pacer pacer = new Pacer(perSecond);
@@ -230,6 +238,9 @@ final class MvccBloatFixture {
             if (sampler != null) {
                 sampler.join();
             }
+        }
+        if (samplingFailed.get() != null) {
+            throw samplingFailed.get();
         }
         Duration elapsed = Duration.ofNanos(System.nanoTime() - start);
         long expected = counted + updates;
@@ -272,13 +283,13 @@ final class MvccBloatFixture {
      * A backend sends its statistics at most once a second, and an idle one only after 10 s:
      * {@code pg_stat_force_next_flush()} makes this one send them before it answers.
      */
-    static void forceStatsFlush(Connection connection) throws SQLException {
+    private static void forceStatsFlush(Connection connection) throws SQLException {
         try (Statement sql = connection.createStatement()) {
             sql.execute("SELECT pg_stat_force_next_flush()");
         }
     }
 
-    static long updatesCounted(DataSource dataSource, String table) throws SQLException {
+    private static long updatesCounted(DataSource dataSource, String table) throws SQLException {
         try (Connection connection = dataSource.getConnection();
              PreparedStatement select = connection.prepareStatement(
                      "SELECT n_tup_upd FROM pg_stat_user_tables WHERE relid = ?::regclass")) {
@@ -289,7 +300,8 @@ final class MvccBloatFixture {
         }
     }
 
-    private static void sampleHeap(DataSource dataSource, String table, long start, AtomicBoolean running, List<double[]> samples) {
+    private static void sampleHeap(DataSource dataSource, String table, long start, AtomicBoolean running, List<double[]> samples)
+            throws SQLException {
         try (Connection connection = dataSource.getConnection();
              PreparedStatement size = connection.prepareStatement("SELECT pg_relation_size(?::regclass)")) {
             size.setString(1, table);
@@ -302,8 +314,6 @@ final class MvccBloatFixture {
                 }
                 LockSupport.parkNanos(SAMPLE_EVERY.toNanos());
             } while (running.get());
-        } catch (SQLException e) {
-            throw new IllegalStateException("Sampling the size of " + table + " failed", e);
         }
     }
 
@@ -542,14 +552,14 @@ final class MvccBloatFixture {
     }
 
     /** The heap-by-holder chart every holder scenario adds its series to. */
-    static ChartSpec heapChart(LabReport report) {
+    private static ChartSpec heapChart(LabReport report) {
         return report.line("heap-by-holder.png",
                 "Heap size while " + ROWS + " rows are updated " + UPDATES_PER_ROW + " times each, by what holds the horizon",
                 "time since the workload started (s)", "heap size (MB)");
     }
 
     /** The summary table of the holder scenarios, registered with the report on first use. */
-    static synchronized ReportTable holderTable(LabReport report) {
+    private static synchronized ReportTable holderTable(LabReport report) {
         if (holderTable == null) {
             holderTable = ReportTable.of("Holder scenarios: " + ROWS + " rows, " + UPDATES_PER_ROW + " updates per row at "
                             + (long) UPDATES_PER_SECOND + " updates/s",
