@@ -3,6 +3,7 @@ package dev.backendlabs.mvcc;
 import dev.backendlabs.mvcc.MvccBloatFixture.Workload;
 import dev.backendlabs.shared.junit.Lab;
 import dev.backendlabs.shared.report.LabReport;
+import dev.backendlabs.shared.report.ReportTable;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -23,6 +24,12 @@ class HotUpdateTest {
         Workload workload = MvccBloatFixture.holderWorkload(table);
         TableHealth after = MvccBloatFixture.health(table);
 
+        report.table(ReportTable.of("Indexes of " + table + " before and after " + workload.updates() + " updates of the indexed column",
+                        "index", "before (MB)", "after (MB)")
+                .row(table + "_pkey", MvccBloatFixture.mb(before.indexBytes(table + "_pkey")),
+                        MvccBloatFixture.mb(after.indexBytes(table + "_pkey")))
+                .row(table + "_balance", MvccBloatFixture.mb(before.indexBytes(table + "_balance")),
+                        MvccBloatFixture.mb(after.indexBytes(table + "_balance"))));
         report.metric("indexed_update_hot_pct", after.hotPercent(), "%",
                 "Share of heap-only updates when the updated column (balance) is indexed: " + workload.updates()
                         + " updates, fillfactor 90.");
