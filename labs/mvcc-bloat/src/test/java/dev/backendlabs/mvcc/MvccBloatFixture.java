@@ -140,8 +140,13 @@ final class MvccBloatFixture {
         }
     }
 
+    /**
+     * A fresh {@code table} of {@code rows} rows in {@code layout}, once nothing holds the horizon
+     * in the lab's database any more: no scenario inherits the previous one's pin.
+     */
     static void create(UpdateLayout layout, String table, int rows) throws SQLException {
         init();
+        awaitNoHolder();
         try (Connection connection = pool().getConnection()) {
             layout.create(connection, table, rows);
         }
@@ -401,7 +406,7 @@ final class MvccBloatFixture {
      * A holder in place, ended by {@link #close()}: the session rolls back and closes, or the
      * prepared transaction is rolled back; either way it returns only once the server shows it
      * holds nothing. (Each scenario also starts by waiting until nothing holds the horizon in the
-     * lab's database: {@link #fresh}.)
+     * lab's database: {@link #create}.)
      */
     static final class Held implements AutoCloseable {
 
@@ -526,12 +531,8 @@ final class MvccBloatFixture {
         }
     }
 
-    /**
-     * A fresh default-layout table of {@link #ROWS} rows for a holder scenario, once nothing holds
-     * the horizon in the lab's database any more; its health before anything runs.
-     */
+    /** A fresh default-layout table of {@link #ROWS} rows for a holder scenario ({@link #create}); its health before anything runs. */
     static TableHealth fresh(String table) throws SQLException {
-        awaitNoHolder();
         create(UpdateLayout.FILLFACTOR_100, table, ROWS);
         return health(table);
     }
