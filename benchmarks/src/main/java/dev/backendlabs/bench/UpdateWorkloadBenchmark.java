@@ -86,7 +86,7 @@ public class UpdateWorkloadBenchmark extends LabBenchmark {
     }
 
     @Benchmark
-    public int[] updateTenRandomRows() throws SQLException {
+    public int[] update() throws SQLException {
         for (int i = 0; i < BATCH; i++) {
             ids[i] = 1 + random.nextInt(rows);
         }
