@@ -71,7 +71,8 @@ class PgBouncerBackendTest {
         try (ExecutorService clients = Executors.newVirtualThreadPerTaskExecutor()) {
             for (int i = 0; i < CLIENTS; i++) {
                 backends.add(clients.submit(() -> {
-                    try (Connection connection = pgbouncer.connect(namespace.database()); Statement statement = connection.createStatement()) {
+                    try (Connection connection = pgbouncer.connect(namespace.database());
+                         Statement statement = connection.createStatement()) {
                         allConnected.countDown();
                         allConnected.await();
                         try (ResultSet rows = statement.executeQuery("SELECT pg_backend_pid() FROM pg_sleep(0.05)")) {
@@ -87,7 +88,8 @@ class PgBouncerBackendTest {
             pids.add(backend.get());
         }
         assertThat(pids).as("every one of the %d clients got an answer", CLIENTS).hasSize(CLIENTS);
-        assertThat(pids.stream().distinct().count()).as("server processes that served them").isBetween(1L, (long) pgbouncer.serverPoolSize());
+        assertThat(pids.stream().distinct().count()).as("server processes that served them")
+                .isBetween(1L, (long) pgbouncer.serverPoolSize());
     }
 
     @Test

@@ -97,7 +97,8 @@ public final class PgBouncerBackend implements Backend, FaultControl {
         try (Connection connection = connect(database); Statement statement = connection.createStatement()) {
             statement.execute("SELECT 1");
         } catch (SQLException e) {
-            throw new IllegalStateException("PgBouncer at " + address() + " answers, but not a query through it to database " + database, e);
+            throw new IllegalStateException("PgBouncer at " + address() + " answers, but not a query through it to database " + database,
+                    e);
         }
     }
 

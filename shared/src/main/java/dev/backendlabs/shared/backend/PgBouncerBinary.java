@@ -29,7 +29,8 @@ public final class PgBouncerBinary {
     /** The system property that names the binary, overriding the search. */
     public static final String PROPERTY = "labs.pgbouncer.binary";
     /** The one-line install commands, for messages. */
-    public static final String INSTALL = "install it with 'sudo apt-get install -y pgbouncer' (Debian/Ubuntu) or 'brew install pgbouncer' (macOS)";
+    public static final String INSTALL =
+            "install it with 'sudo apt-get install -y pgbouncer' (Debian/Ubuntu) or 'brew install pgbouncer' (macOS)";
 
     private static final Pattern VERSION = Pattern.compile("(\\d+)\\.(\\d+)(?:\\.(\\d+))?");
     private static final List<Path> SBIN = List.of(Path.of("/usr/sbin"), Path.of("/usr/local/sbin"));
