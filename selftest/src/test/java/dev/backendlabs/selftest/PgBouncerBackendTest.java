@@ -1,6 +1,8 @@
 package dev.backendlabs.selftest;
 
 import com.zaxxer.hikari.HikariDataSource;
+import dev.backendlabs.shared.backend.BackendMode;
+import dev.backendlabs.shared.backend.BackendSettings;
 import dev.backendlabs.shared.backend.Backends;
 import dev.backendlabs.shared.backend.LabNamespace;
 import dev.backendlabs.shared.backend.PgBouncerBackend;
@@ -129,12 +131,38 @@ class PgBouncerBackendTest {
 
     @Test
     void aMissingBinaryIsExplainedWithTheInstallCommand() {
-        String previous = System.getProperty(PgBouncerBinary.PROPERTY);
-        System.setProperty(PgBouncerBinary.PROPERTY, "/nonexistent/pgbouncer");
-        try {
+        withBinary("/nonexistent/pgbouncer", () -> {
             assertThat(PgBouncerBinary.find()).isEmpty();
             assertThat(PgBouncerBinary.missingReason()).contains("/nonexistent/pgbouncer")
                     .contains("apt-get install -y pgbouncer").contains("brew install pgbouncer");
+        });
+    }
+
+    /**
+     * The one skip of the project, and only outside CI: with {@code CI=true} (any case) a test that
+     * needs PgBouncer is not skipped, and the embedded start it then makes fails with the reason.
+     */
+    @Test
+    void aMissingBinaryIsNotRunOnlyOutsideCiAndFailsTheEmbeddedStartUnderCi() {
+        withBinary("/nonexistent/pgbouncer", () -> {
+            assertThat(PgBouncerBinary.notRunReason(null, BackendMode.EMBEDDED)).as("CI unset").hasValue(PgBouncerBinary.missingReason());
+            assertThat(PgBouncerBinary.notRunReason("false", BackendMode.EMBEDDED)).as("CI=false").isPresent();
+            assertThat(PgBouncerBinary.notRunReason("true", BackendMode.EMBEDDED)).as("CI=true").isEmpty();
+            assertThat(PgBouncerBinary.notRunReason("TRUE", BackendMode.EMBEDDED)).as("CI=TRUE").isEmpty();
+            assertThat(PgBouncerBinary.notRunReason(null, BackendMode.DOCKER)).as("docker mode needs no binary").isEmpty();
+            assertThat(PgBouncerBinary.notRunReason(null, BackendMode.EXTERNAL)).as("external mode needs no binary").isEmpty();
+            assertThatThrownBy(() -> PgBouncerBackend.KIND.start(BackendMode.EMBEDDED, BackendSettings.fromEnvironment()))
+                    .as("the embedded start a CI run then makes").hasMessageContaining("PgBouncer is not installed")
+                    .hasMessageContaining("apt-get install -y pgbouncer");
+        });
+    }
+
+    /** Runs {@code check} with {@code -Dlabs.pgbouncer.binary} set to {@code binary}, then puts the property back. */
+    private static void withBinary(String binary, Runnable check) {
+        String previous = System.getProperty(PgBouncerBinary.PROPERTY);
+        System.setProperty(PgBouncerBinary.PROPERTY, binary);
+        try {
+            check.run();
         } finally {
             if (previous == null) {
                 System.clearProperty(PgBouncerBinary.PROPERTY);

@@ -6,7 +6,6 @@ import org.jsoup.nodes.Element;
 
 import java.io.IOException;
 import java.io.PrintStream;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -55,7 +54,9 @@ public final class SuiteReport {
     static List<LabResults> collect(Path root) throws IOException {
         List<LabResults> labs = new ArrayList<>();
         try (Stream<Path> folders = Files.list(root.resolve("labs"))) {
-            for (Path folder : folders.filter(Files::isDirectory).filter(f -> !f.getFileName().toString().startsWith("_")).sorted().toList()) {
+            List<Path> labFolders = folders.filter(Files::isDirectory)
+                    .filter(f -> !f.getFileName().toString().startsWith("_")).sorted().toList();
+            for (Path folder : labFolders) {
                 LabResults.read(folder, folder.resolve("target/lab-report/results.json")).ifPresent(labs::add);
             }
         }
@@ -113,7 +114,8 @@ public final class SuiteReport {
                 row.appendElement("td").text(lab.unit(goal.metric()));
                 row.appendElement("td").text(goal.text() + (goal.source().isEmpty() ? "" : " (" + goal.source() + ")"));
                 boolean met = value.map(goal::metBy).orElse(false);
-                row.appendElement("td").appendElement("span").addClass("status").addClass(met ? "met" : "missed").text(met ? "met" : "not met");
+                row.appendElement("td").appendElement("span").addClass("status").addClass(met ? "met" : "missed")
+                        .text(met ? "met" : "not met");
             }
             Element charts = section.appendElement("div").addClass("charts");
             for (String chart : lab.charts()) {
@@ -131,7 +133,8 @@ public final class SuiteReport {
                     .append(lab.claim()).append(" |\n");
         }
         for (LabResults lab : labs) {
-            md.append("\n## ").append(lab.lab()).append("\n\n").append(lab.claim()).append("\n\n| metric | value | goal | |\n|---|---:|---|---|\n");
+            md.append("\n## ").append(lab.lab()).append("\n\n").append(lab.claim())
+                    .append("\n\n| metric | value | goal | |\n|---|---:|---|---|\n");
             for (LabResults.Goal goal : lab.goals()) {
                 Optional<Double> value = lab.metric(goal.metric());
                 md.append("| `").append(goal.metric()).append("` | ").append(value.map(Metric::format).orElse("not measured")).append(' ')

@@ -159,8 +159,8 @@ final class ReadmeDrift {
 
     /** The lines between {@code region name} and {@code endregion} comments ({@code //}, {@code --} or {@code #}). */
     static Optional<String> region(String source, String name) {
-        Matcher region = Pattern.compile("(?m)^[ \\t]*(?://|--|#) region " + Pattern.quote(name) + "[ \\t]*\\n(.*?)\\n[ \\t]*(?://|--|#) endregion",
-                Pattern.DOTALL).matcher(source);
+        Matcher region = Pattern.compile("(?m)^[ \\t]*(?://|--|#) region " + Pattern.quote(name)
+                + "[ \\t]*\\n(.*?)\\n[ \\t]*(?://|--|#) endregion", Pattern.DOTALL).matcher(source);
         return region.find() ? Optional.of(region.group(1)) : Optional.empty();
     }
 
@@ -169,7 +169,8 @@ final class ReadmeDrift {
         List<String> lines = code.lines().map(String::stripTrailing).toList();
         int indent = lines.stream().filter(line -> !line.isBlank()).mapToInt(line -> line.length() - line.stripLeading().length())
                 .min().orElse(0);
-        return String.join("\n", lines.stream().map(line -> line.length() >= indent ? line.substring(indent) : line.strip()).toList()).strip();
+        List<String> unindented = lines.stream().map(line -> line.length() >= indent ? line.substring(indent) : line.strip()).toList();
+        return String.join("\n", unindented).strip();
     }
 
     private Optional<String> sourceOf(String type) throws IOException {

@@ -90,7 +90,8 @@ class SuiteReportTest {
         Files.writeString(folder.resolve("target/lab-report/results.json"), """
                 {"lab": "%s", "scale": "quick",
                  "environment": {"backend": "embedded", "postgres": "17.6", "java": "Temurin 25", "cores": 2, "os": "Linux", "cpu": "EPYC"},
-                 "metrics": {"lost_events": {"value": %s, "unit": "events", "claim": "c"}, "p99_ms": {"value": %s, "unit": "ms", "claim": "c"}},
+                 "metrics": {"lost_events": {"value": %s, "unit": "events", "claim": "c"},
+                             "p99_ms": {"value": %s, "unit": "ms", "claim": "c"}},
                  "tables": [], "charts": ["latency.png"],
                  "tests": {"ClaimTest.holds": "%s"}, "complete": %s, "missing_tests": []}
                 """.formatted(name, lost, p99, outcome, complete));

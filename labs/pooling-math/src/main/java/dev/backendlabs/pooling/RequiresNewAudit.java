@@ -36,7 +36,8 @@ public final class RequiresNewAudit {
     public void transfer(int accountId, int delta) throws SQLException, InterruptedException {
         try (Connection business = dataSource.getConnection()) {
             business.setAutoCommit(false);
-            try (PreparedStatement update = business.prepareStatement("UPDATE pgbench_accounts SET abalance = abalance + ? WHERE aid = ?")) {
+            try (PreparedStatement update = business.prepareStatement(
+                    "UPDATE pgbench_accounts SET abalance = abalance + ? WHERE aid = ?")) {
                 update.setInt(1, delta);
                 update.setInt(2, accountId);
                 update.executeUpdate();

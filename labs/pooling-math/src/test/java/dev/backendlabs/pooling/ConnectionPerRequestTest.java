@@ -43,7 +43,8 @@ class ConnectionPerRequestTest {
         double ratio = pooled / perRequest;
 
         report.metric("pooled_vs_per_request_ratio", ratio, "ratio",
-                "HikariCP (pool " + CLIENTS + ") over a new connection per transaction, " + CLIENTS + " clients, pgbench-like transaction.");
+                "HikariCP (pool " + CLIENTS + ") over a new connection per transaction, " + CLIENTS
+                        + " clients, pgbench-like transaction.");
         assertThat(ratio).as("pooled %.0f tx/s against per-request %.0f tx/s", pooled, perRequest).isGreaterThanOrEqualTo(10.0);
     }
 

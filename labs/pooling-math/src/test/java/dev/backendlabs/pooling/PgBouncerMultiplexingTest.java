@@ -70,8 +70,8 @@ class PgBouncerMultiplexingTest {
         for (int round = 0; round < 2; round++) {
             peak = better(peak, clients(servers, () -> DriverManager.getConnection(bouncerUrl, pgbouncer.user(), pgbouncer.password()),
                     workload, duration));
-            bounced = better(bounced, clients(CLIENTS, () -> DriverManager.getConnection(bouncerUrl, pgbouncer.user(), pgbouncer.password()),
-                    workload, duration));
+            bounced = better(bounced, clients(CLIENTS,
+                    () -> DriverManager.getConnection(bouncerUrl, pgbouncer.user(), pgbouncer.password()), workload, duration));
         }
         int serverConnections = serverConnections(pgbouncer, database);
         Clients refused = clients(CLIENTS, () -> DriverManager.getConnection(directUrl, postgres.user(), postgres.password()), workload,
@@ -166,7 +166,8 @@ class PgBouncerMultiplexingTest {
     private static int serverConnections(PgBouncerBackend pgbouncer, String database) throws SQLException {
         return pgbouncer.admin("SHOW POOLS").stream().filter(row -> database.equals(row.get("database")))
                 .mapToInt(row -> Integer.parseInt(row.get("sv_active")) + Integer.parseInt(row.get("sv_idle"))
-                        + Integer.parseInt(row.get("sv_used")) + Integer.parseInt(row.get("sv_tested")) + Integer.parseInt(row.get("sv_login")))
+                        + Integer.parseInt(row.get("sv_used")) + Integer.parseInt(row.get("sv_tested"))
+                        + Integer.parseInt(row.get("sv_login")))
                 .sum();
     }
 }

@@ -39,7 +39,8 @@ class PgBouncerSessionStateTest {
         Seen local = afterTenantA(new TransactionScopedTenant(), url, pgbouncer);
 
         report.table(ReportTable.of("Client B's transaction on the server session client A just used (PgBouncer " + pgbouncer.version()
-                        + ", transaction mode)", "client A set its tenant with", "A's server pid", "B's server pid", "B reads app.tenant_id")
+                        + ", transaction mode)", "client A set its tenant with", "A's server pid", "B's server pid",
+                        "B reads app.tenant_id")
                 .row("SET (session)", session.aPid(), session.bPid(), String.valueOf(session.bTenant()))
                 .row("SET LOCAL (transaction)", local.aPid(), local.bPid(), String.valueOf(local.bTenant())));
         assertThat(session.bPid()).as("B ran on A's server session").isEqualTo(session.aPid());

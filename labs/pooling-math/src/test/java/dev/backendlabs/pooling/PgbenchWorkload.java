@@ -16,8 +16,8 @@ import java.util.SplittableRandom;
 /**
  * The workload of the pool experiments and benchmarks: pgbench's built-in TPC-B-like transaction
  * (update an account, read it back, update its teller and branch, append to the history) on tables
- * {@code pgbench_schema.sql} creates, as the function {@code pgbench_tpcb} defined there. Mixed reads and writes, row locks on the branches (the hot rows) and a
- * WAL record per commit.
+ * {@code pgbench_schema.sql} creates, as the function {@code pgbench_tpcb} defined there. Mixed reads and writes, row
+ * locks on the branches (the hot rows) and a WAL record per commit.
  */
 public final class PgbenchWorkload {
 

@@ -88,8 +88,8 @@ class PoolExhaustionTest {
         long latest = failedAfterMs.stream().mapToLong(Long::longValue).max().orElseThrow();
 
         report.metric("exhaustion_timeout_error_ms", latest - TIMEOUT.toMillis(), "ms",
-                "How long after connectionTimeout (" + TIMEOUT.toMillis() + " ms) the latest of " + WAITERS + " borrowers of an exhausted pool"
-                        + " of " + POOL + " failed.");
+                "How long after connectionTimeout (" + TIMEOUT.toMillis() + " ms) the latest of " + WAITERS
+                        + " borrowers of an exhausted pool of " + POOL + " failed.");
         assertThat(failedAfterMs).as("every borrower failed, none before the timeout, none later than ε = %d ms after it", EPSILON_MS)
                 .hasSize(WAITERS).allSatisfy(ms -> assertThat(ms).isBetween(TIMEOUT.toMillis(), TIMEOUT.toMillis() + EPSILON_MS));
         assertThat(messages).allSatisfy(message -> assertThat(message)
@@ -101,8 +101,8 @@ class PoolExhaustionTest {
         Duration phase = scale.pick(Duration.ofMillis(1_500), Duration.ofSeconds(10));
         double rate = 100;
         ReportTable table = ReportTable.of("Pool of " + POOL + " at " + (int) rate + " requests/s; hold 10, 30 then 80 ms ("
-                + phase.toMillis() / 1000.0 + " s each): λ·W = 1, 3, then 8 connections", "connectionTimeout", "succeeded", "failed", "p50 (ms)",
-                "p99 (ms)", "max (ms)");
+                + phase.toMillis() / 1000.0 + " s each): λ·W = 1, 3, then 8 connections", "connectionTimeout", "succeeded", "failed",
+                "p50 (ms)", "p99 (ms)", "max (ms)");
         var throughput = report.line("exhaustion-over-time.png", "Raising the hold time past the pool: successes over time",
                 "time (s)", "successful requests (per s)");
         var latency = report.line("exhaustion-latency.png", "Raising the hold time past the pool: p99 latency over time",
@@ -113,11 +113,12 @@ class PoolExhaustionTest {
                         .drainTimeout(Duration.ofSeconds(90))
                         .run(sequence -> hold(pool, holdSeconds(sequence / rate, phase)));
                 String label = "connectionTimeout " + timeout.toMillis() + " ms";
-                table.row(timeout.toMillis() + " ms", result.successes(), result.errors(), result.latency().p50Ms(), result.latency().p99Ms(),
-                        result.latency().maxMs());
+                table.row(timeout.toMillis() + " ms", result.successes(), result.errors(), result.latency().p50Ms(),
+                        result.latency().p99Ms(), result.latency().maxMs());
                 double[] seconds = result.timeline().stream().mapToDouble(OpenLoopResult.Bucket::startSeconds).toArray();
                 throughput.series(label, seconds, result.timeline().stream().mapToDouble(bucket -> bucket.successes() * 4.0).toArray());
-                latency.series(label, seconds, result.timeline().stream().mapToDouble(bucket -> Math.max(1, bucket.latency().p99Ms())).toArray());
+                latency.series(label, seconds,
+                        result.timeline().stream().mapToDouble(bucket -> Math.max(1, bucket.latency().p99Ms())).toArray());
                 assertThat(result.completed()).as("every request ran").isEqualTo(result.scheduled());
             }
         }

@@ -148,11 +148,13 @@ class PoolSizeSweepTest {
                 "λ·W wait", "Little error (%)");
         for (int i = 0; i < ALL_RUNS.size(); i++) {
             PoolingMathFixture.LittleRun run = ALL_RUNS.get(i);
-            table.row(ALL_SIZES.get(i), i < SIZES.length ? 1 : 2, Math.round(run.throughputPerSecond()), run.p99Ms(), run.holdMs(), run.waitMs(),
-                    run.activeMean(), run.predictedActive(), run.pendingMean(), run.predictedPending(), run.littlesLawErrorPct());
+            table.row(ALL_SIZES.get(i), i < SIZES.length ? 1 : 2, Math.round(run.throughputPerSecond()), run.p99Ms(), run.holdMs(),
+                    run.waitMs(), run.activeMean(), run.predictedActive(), run.pendingMean(), run.predictedPending(),
+                    run.littlesLawErrorPct());
         }
         report.table(table);
-        report.metric("peak_tps", peak(), "tx/s", "The highest throughput of the sweep (pgbench-like transaction, synchronous_commit off).");
+        report.metric("peak_tps", peak(), "tx/s",
+                "The highest throughput of the sweep (pgbench-like transaction, synchronous_commit off).");
         report.chart("pool-size-knee.png", kneeChart());
         report.chart("littles-law.png", littleChart());
 
@@ -163,7 +165,8 @@ class PoolSizeSweepTest {
         report.table(open);
         assertThat(ALL_RUNS).as("every pool size was measured twice in a closed loop").hasSize(2 * SIZES.length);
         assertThat(OPEN_LOOP.values()).as("and once open-loop, every arrival run or counted as dropped")
-                .hasSize(SIZES.length).allSatisfy(result -> assertThat(result.completed() + result.dropped()).isEqualTo(result.scheduled()));
+                .hasSize(SIZES.length)
+                .allSatisfy(result -> assertThat(result.completed() + result.dropped()).isEqualTo(result.scheduled()));
     }
 
     private static XYChart kneeChart() {
@@ -171,7 +174,8 @@ class PoolSizeSweepTest {
                 "pool size (connections, log scale)", "throughput (tx/s)");
         chart.getStyler().setXAxisLogarithmic(true);
         double[] sizes = RUNS.keySet().stream().mapToDouble(Integer::doubleValue).toArray();
-        chart.addSeries("throughput (tx/s)", sizes, RUNS.values().stream().mapToDouble(PoolingMathFixture.LittleRun::throughputPerSecond).toArray());
+        chart.addSeries("throughput (tx/s)", sizes,
+                RUNS.values().stream().mapToDouble(PoolingMathFixture.LittleRun::throughputPerSecond).toArray());
         chart.addSeries("closed-loop p99 (ms)", sizes, RUNS.values().stream().mapToDouble(PoolingMathFixture.LittleRun::p99Ms).toArray())
                 .setYAxisGroup(1);
         chart.addSeries("open-loop p99 at " + (long) openLoopRate + " tx/s (ms)", sizes,
@@ -182,8 +186,8 @@ class PoolSizeSweepTest {
     }
 
     private static XYChart littleChart() {
-        XYChart chart = Charts.line("Little's law: HikariCP's gauges against λ·W, every pool size", "λ·W (connections or threads, log scale)",
-                "measured mean (connections or threads, log scale)");
+        XYChart chart = Charts.line("Little's law: HikariCP's gauges against λ·W, every pool size",
+                "λ·W (connections or threads, log scale)", "measured mean (connections or threads, log scale)");
         chart.getStyler().setXAxisLogarithmic(true);
         chart.getStyler().setYAxisLogarithmic(true);
         chart.addSeries("active vs λ·hold", RUNS.values().stream().mapToDouble(PoolingMathFixture.LittleRun::predictedActive).toArray(),

@@ -105,8 +105,8 @@ final class PoolingMathFixture {
      * @param pendingMean         time-weighted mean of {@code getThreadsAwaitingConnection()}
      * @param pendingMax          the largest {@code pending} seen
      */
-    record LittleRun(double throughputPerSecond, double sampledPerSecond, double p99Ms, double holdMs, double waitMs, double activeMean, double pendingMean,
-                     int pendingMax, long errors) {
+    record LittleRun(double throughputPerSecond, double sampledPerSecond, double p99Ms, double holdMs, double waitMs,
+                     double activeMean, double pendingMean, int pendingMax, long errors) {
 
         /** λ·W for the connections in use. */
         double predictedActive() {
@@ -163,9 +163,9 @@ final class PoolingMathFixture {
             sampling.join();
         }
         long count = Math.max(1, completed.sum());
-        return new LittleRun(completed.sum() / (result.elapsed().toNanos() / 1e9), completed.sum() / sampler.seconds(), result.latency().p99Ms(),
-                holdNanos.sum() / 1e6 / count, waitNanos.sum() / 1e6 / count, sampler.activeMean(), sampler.pendingMean(), sampler.pendingMax(),
-                result.errors());
+        return new LittleRun(completed.sum() / (result.elapsed().toNanos() / 1e9), completed.sum() / sampler.seconds(),
+                result.latency().p99Ms(), holdNanos.sum() / 1e6 / count, waitNanos.sum() / 1e6 / count, sampler.activeMean(),
+                sampler.pendingMean(), sampler.pendingMax(), result.errors());
     }
 
     /** Reads HikariCP's active and pending gauges about every millisecond until stopped; means weighted by time. */

@@ -58,9 +58,11 @@ class TransactionAcrossSlowCallTest {
 
         report.metric("tx_across_call_ceiling_error_pct", errorPct, "%",
                 "Gap between the measured throughput with a 200 ms call inside the transaction and N/H = 10 / 0.202 s.");
-        report.table(ReportTable.of("Pool " + POOL + ", " + CLIENTS + " clients, 200 ms remote call, 2 ms of SQL", "where the call is", "requests/s",
+        report.table(ReportTable.of("Pool " + POOL + ", " + CLIENTS + " clients, 200 ms remote call, 2 ms of SQL", "where the call is",
+                        "requests/s",
                         "N/H (requests/s)", "p50 (ms)", "idle in transaction (most seen)", "idle in transaction (mean)")
-                .row("inside the transaction", inside.load().throughputPerSecond(), ceiling, inside.load().latency().p50Ms(), inside.idleMax(),
+                .row("inside the transaction", inside.load().throughputPerSecond(), ceiling, inside.load().latency().p50Ms(),
+                        inside.idleMax(),
                         inside.idleMean())
                 .row("between two transactions", between.load().throughputPerSecond(), PoolMath.throughputCeiling(POOL, SQL_EACH_SIDE),
                         between.load().latency().p50Ms(), between.idleMax(), between.idleMean()));

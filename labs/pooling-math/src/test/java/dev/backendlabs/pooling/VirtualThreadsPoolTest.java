@@ -49,10 +49,12 @@ class VirtualThreadsPoolTest {
         long controlPinned = pinnedEvents(VirtualThreadsPoolTest::pinDeliberately);
 
         report.metric("virtual_threads_pending_max", virtual.pendingMax(), "threads",
-                "Most threads HikariCP saw waiting for a connection: " + THREADS + " virtual threads, one query each, pool of " + POOL + ".");
+                "Most threads HikariCP saw waiting for a connection: " + THREADS + " virtual threads, one query each, pool of " + POOL
+                        + ".");
         report.table(ReportTable.of(THREADS + " threads, one query each, pool of " + POOL, "threads", "wall (ms)", "CPU (ms)",
                         "CPU per query (µs)", "pending (most)", "pending at the end", "pinned events")
-                .row("virtual", virtual.wallMs(), virtual.cpuMs(), virtual.cpuMicrosPerQuery(), virtual.pendingMax(), virtual.pendingAtEnd(),
+                .row("virtual", virtual.wallMs(), virtual.cpuMs(), virtual.cpuMicrosPerQuery(), virtual.pendingMax(),
+                        virtual.pendingAtEnd(),
                         virtual.pinned())
                 .row("platform", platform.wallMs(), platform.cpuMs(), platform.cpuMicrosPerQuery(), platform.pendingMax(),
                         platform.pendingAtEnd(), platform.pinned()));
@@ -62,7 +64,8 @@ class VirtualThreadsPoolTest {
         assertThat(virtual.pendingAtEnd()).as("and drains").isZero();
         assertThat(virtual.pinned()).as("carriers pinned while waiting or querying").isZero();
         assertThat(virtual.cpuMicrosPerQuery()).as("CPU per query, virtual (%.0f µs) against platform threads (%.0f µs)",
-                virtual.cpuMicrosPerQuery(), platform.cpuMicrosPerQuery()).isLessThanOrEqualTo(CPU_TOLERANCE * platform.cpuMicrosPerQuery());
+                virtual.cpuMicrosPerQuery(), platform.cpuMicrosPerQuery())
+                .isLessThanOrEqualTo(CPU_TOLERANCE * platform.cpuMicrosPerQuery());
     }
 
     private record Run(long completed, long wallMs, long cpuMs, int pendingMax, int pendingAtEnd, long pinned) {

@@ -28,6 +28,8 @@ public final class PgBouncerBinary {
 
     /** The system property that names the binary, overriding the search. */
     public static final String PROPERTY = "labs.pgbouncer.binary";
+    /** The environment variable that says the run is CI's: {@code CI=true} turns a missing binary into a failure. */
+    public static final String CI_VARIABLE = "CI";
     /** The one-line install commands, for messages. */
     public static final String INSTALL =
             "install it with 'sudo apt-get install -y pgbouncer' (Debian/Ubuntu) or 'brew install pgbouncer' (macOS)";
@@ -74,10 +76,20 @@ public final class PgBouncerBinary {
      * ({@code .ci/run}), and a CI machine without it must fail, not pass with less tested.
      */
     public static void assumeInstalledUnlessCi() {
-        boolean ci = "true".equalsIgnoreCase(System.getenv("CI"));
-        if (!ci && Backends.mode() == BackendMode.EMBEDDED && find().isEmpty()) {
-            Assumptions.abort(missingReason());
-        }
+        notRunReason(System.getenv(CI_VARIABLE), Backends.mode()).ifPresent(Assumptions::abort);
+    }
+
+    /**
+     * Why a test that needs PgBouncer should be reported as not run, or empty if it must run (and
+     * fail if PgBouncer cannot start): the one case is a missing binary in {@code embedded} mode,
+     * with the {@code CI} variable anything but {@code true} (any case).
+     *
+     * @param ci   the value of the {@code CI} environment variable, or null if it is not set
+     * @param mode the concrete backend mode of the run
+     */
+    public static Optional<String> notRunReason(String ci, BackendMode mode) {
+        boolean underCi = "true".equalsIgnoreCase(ci);
+        return !underCi && mode == BackendMode.EMBEDDED && find().isEmpty() ? Optional.of(missingReason()) : Optional.empty();
     }
 
     /** The version {@code binary --version} prints, e.g. {@code 1.18.0}. */
