@@ -62,7 +62,8 @@ class IdempotencyStatusMatrixTest {
         try (Downstream provider = IdempotencyKeysFixture.provider();
              Service service = IdempotencyKeysFixture.service(provider, options -> options.hooks(holdAfterClaim))) {
             String key = UUID.randomUUID().toString();
-            CompletableFuture<HttpResponse<String>> first = CompletableFuture.supplyAsync(() -> post(service, key, PAYMENT));
+            CompletableFuture<HttpResponse<String>> first = CompletableFuture.supplyAsync(() -> post(service, key, PAYMENT),
+                    Thread.ofVirtual()::start);
             assertThat(claimed.await(10, TimeUnit.SECONDS)).as("the first request claimed the key").isTrue();
 
             HttpResponse<String> duringFirst = post(service, key, PAYMENT);

@@ -86,7 +86,7 @@ class StalledKeyOwnerTest {
 
     /** The first request stalls at its hook; once the database says its lease is over, the retry runs; then the first wakes. */
     private static Answers stallThenRetry(Service service, Stall stall, String key) throws Exception {
-        CompletableFuture<HttpResponse<String>> stalled = CompletableFuture.supplyAsync(() -> post(service, key));
+        CompletableFuture<HttpResponse<String>> stalled = CompletableFuture.supplyAsync(() -> post(service, key), Thread.ofVirtual()::start);
         assertThat(stall.reached.await(10, TimeUnit.SECONDS)).as("the first request reached its stall").isTrue();
         await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(10)).until(() -> IdempotencyKeysFixture.count(
                 "SELECT count(*) FROM idempotency_keys WHERE locked_until <= clock_timestamp()") == 1);
