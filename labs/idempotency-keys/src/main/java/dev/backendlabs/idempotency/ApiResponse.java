@@ -67,7 +67,8 @@ public record ApiResponse(int status, Map<String, String> headers, byte[] body) 
     static ApiResponse replay(int status, String storedHeadersJson, byte[] body) {
         Map<String, String> headers = new LinkedHashMap<>();
         try {
-            CanonicalJson.MAPPER.readTree(storedHeadersJson).properties().forEach(header -> headers.put(header.getKey(), header.getValue().asText()));
+            CanonicalJson.MAPPER.readTree(storedHeadersJson).properties()
+                    .forEach(header -> headers.put(header.getKey(), header.getValue().asText()));
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("Stored headers are JSON written by this class", e);
         }

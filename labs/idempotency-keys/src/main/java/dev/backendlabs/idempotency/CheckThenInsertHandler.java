@@ -78,9 +78,11 @@ public final class CheckThenInsertHandler implements HttpHandler {
             find.setString(3, scope.route());
             find.setString(4, scope.key());
             try (ResultSet row = find.executeQuery()) {
-                return row.next()
-                        ? Optional.of(ApiResponse.replay(row.getInt("response_status"), row.getString("response_headers"), row.getBytes("response_body")))
-                        : Optional.empty();
+                if (!row.next()) {
+                    return Optional.empty();
+                }
+                return Optional.of(ApiResponse.replay(row.getInt("response_status"), row.getString("response_headers"),
+                        row.getBytes("response_body")));
             }
         }
     }
@@ -103,8 +105,9 @@ public final class CheckThenInsertHandler implements HttpHandler {
                         paymentId = row.getLong(1);
                     }
                 }
-                ApiResponse created = new Payment(paymentId, post.request().amount(), post.request().currency(), post.request().destination(),
-                        chargeId).created();
+                PaymentRequest request = post.request();
+                ApiResponse created = new Payment(paymentId, request.amount(), request.currency(), request.destination(), chargeId)
+                        .created();
                 try (PreparedStatement key = connection.prepareStatement(SqlStatements.get("naive-insert"))) {
                     key.setString(1, scope.tenant());
                     key.setString(2, scope.method());

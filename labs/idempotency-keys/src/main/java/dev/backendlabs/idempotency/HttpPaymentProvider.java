@@ -65,7 +65,8 @@ public final class HttpPaymentProvider implements PaymentProvider {
     private static ProviderResult charged(String body) {
         try {
             JsonNode id = CanonicalJson.MAPPER.readTree(body).path("id");
-            return id.isTextual() ? new ProviderResult.Charged(id.asText()) : new ProviderResult.Failed("a 2xx without a charge id: " + body, false);
+            return id.isTextual() ? new ProviderResult.Charged(id.asText())
+                    : new ProviderResult.Failed("a 2xx without a charge id: " + body, false);
         } catch (JsonProcessingException e) {
             return new ProviderResult.Failed("a 2xx whose body is not JSON: " + body, false);
         }

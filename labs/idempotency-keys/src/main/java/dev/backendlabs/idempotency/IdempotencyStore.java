@@ -138,7 +138,9 @@ public final class IdempotencyStore {
     /** Claims the key inside the caller's transaction (the single-transaction fast path commits it with its work). */
     public Claim claim(Connection connection, KeyScope scope, Fingerprint fingerprint) throws SQLException {
         Optional<Lease> inserted = insert(connection, scope, fingerprint);
-        Claim claim = inserted.isPresent() ? new Claim.Owned(inserted.get(), RecoveryPoint.STARTED) : existing(connection, scope, fingerprint);
+        Claim claim = inserted.isPresent()
+                ? new Claim.Owned(inserted.get(), RecoveryPoint.STARTED)
+                : existing(connection, scope, fingerprint);
         metrics.count(claim);
         return claim;
     }
@@ -205,9 +207,11 @@ public final class IdempotencyStore {
             update.setLong(2, keyId);
             update.setLong(3, token);
             try (ResultSet row = update.executeQuery()) {
-                return row.next()
-                        ? Optional.of(new Claim.Owned(new Lease(keyId, row.getLong("lease_token")), RecoveryPoint.of(row.getString("recovery_point"))))
-                        : Optional.empty();
+                if (!row.next()) {
+                    return Optional.empty();
+                }
+                Lease lease = new Lease(keyId, row.getLong("lease_token"));
+                return Optional.of(new Claim.Owned(lease, RecoveryPoint.of(row.getString("recovery_point"))));
             }
         }
     }

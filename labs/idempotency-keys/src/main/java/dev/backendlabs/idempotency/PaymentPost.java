@@ -31,7 +31,8 @@ public record PaymentPost(String tenant, String key, PaymentRequest request) {
      */
     public static PaymentPost read(HttpExchange exchange, String route, int maxBodyBytes) throws InvalidRequestException, IOException {
         if (!"POST".equals(exchange.getRequestMethod())) {
-            throw new InvalidRequestException(405, "method-not-allowed", "Method not allowed", route + " takes POST only.", Map.of("Allow", "POST"));
+            throw new InvalidRequestException(405, "method-not-allowed", "Method not allowed", route + " takes POST only.",
+                    Map.of("Allow", "POST"));
         }
         if (!route.equals(exchange.getRequestURI().getPath())) {
             throw new InvalidRequestException(404, "not-found", "Not found", "No resource at " + exchange.getRequestURI().getPath() + ".");
@@ -61,6 +62,7 @@ public record PaymentPost(String tenant, String key, PaymentRequest request) {
 
     /** The 500 for a failure no layer expected; nothing is stored for it. */
     static ApiResponse internalError() {
-        return ApiResponse.problem(500, "internal-error", "Internal error", "The request failed unexpectedly; nothing was stored.", Map.of());
+        return ApiResponse.problem(500, "internal-error", "Internal error", "The request failed unexpectedly; nothing was stored.",
+                Map.of());
     }
 }

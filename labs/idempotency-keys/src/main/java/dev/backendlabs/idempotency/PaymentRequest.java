@@ -30,7 +30,8 @@ public record PaymentRequest(long amount, String currency, String destination, S
         try {
             json = CanonicalJson.parse(body);
         } catch (JsonProcessingException e) {
-            throw new InvalidRequestException(400, "malformed-json", "Malformed JSON", "The body is not one JSON value: " + e.getOriginalMessage());
+            throw new InvalidRequestException(400, "malformed-json", "Malformed JSON",
+                    "The body is not one JSON value: " + e.getOriginalMessage());
         }
         if (json == null || !json.isObject()) {
             throw invalid("The body must be a JSON object with amount, currency and destination.");

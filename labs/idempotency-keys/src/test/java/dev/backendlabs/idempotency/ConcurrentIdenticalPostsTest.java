@@ -47,8 +47,8 @@ class ConcurrentIdenticalPostsTest {
             report.metric("naive_duplicate_charges", charges - 1, "charges",
                     "Provider charges beyond the first for " + REQUESTS + " concurrent identical POSTs through check-then-insert.");
             assertThat(charges).as("provider charges").isGreaterThan(1);
-            assertThat(IdempotencyKeysFixture.count("SELECT count(*) FROM payments")).as("payment rows: the unique key notices only at the insert")
-                    .isEqualTo(1);
+            assertThat(IdempotencyKeysFixture.count("SELECT count(*) FROM payments"))
+                    .as("payment rows: the unique key notices only at the insert").isEqualTo(1);
             assertThat(outcomes).as("the losers of the insert get a 500").anyMatch(outcome -> outcome.status() == 500);
         }
     }
@@ -68,9 +68,11 @@ class ConcurrentIdenticalPostsTest {
             assertThat(provider.executions(service.payments().providerKey(keyId))).as("charges under the provider key").isEqualTo(1);
             assertThat(IdempotencyKeysFixture.count("SELECT count(*) FROM payments")).as("payment rows").isEqualTo(1);
             assertThat(outcomes).as("every request answered").allMatch(outcome -> outcome.response() != null);
-            assertThat(outcomes).as("201, its replay, or 409 — never a 500").allMatch(outcome -> outcome.status() == 201 || outcome.status() == 409);
+            assertThat(outcomes).as("201, its replay, or 409 — never a 500")
+                    .allMatch(outcome -> outcome.status() == 201 || outcome.status() == 409);
             List<Outcome> created = outcomes.stream().filter(outcome -> outcome.status() == 201).toList();
-            assertThat(created).as("one first execution").filteredOn(outcome -> !IdempotencyKeysFixture.replayed(outcome.response())).hasSize(1);
+            assertThat(created).as("one first execution")
+                    .filteredOn(outcome -> !IdempotencyKeysFixture.replayed(outcome.response())).hasSize(1);
             assertThat(created).as("replays carry the first body").extracting(outcome -> outcome.response().body())
                     .containsOnly(created.getFirst().response().body());
             assertThat(outcomes).filteredOn(outcome -> outcome.status() == 409)

@@ -43,9 +43,11 @@ class ExpiredKeyReaperTest {
     void theReaperDeletesExpiredKeysInBatchesWhileNewKeysAreClaimedInsideEachBatch(LabReport report) throws Exception {
         IdempotencyKeysFixture.seedKeys(EXPIRED, RETENTION.plusHours(1), Duration.ofHours(1));
         IdempotencyKeysFixture.seedKeys(FRESH, Duration.ZERO, Duration.ofHours(1));
-        Sql.execute(IdempotencyKeysFixture.dataSource(), "INSERT INTO payments (tenant, amount, currency, destination, provider_charge_id, "
-                + "idempotency_key_id) SELECT tenant, 100, 'EUR', 'acct_1', 'ch_old', id FROM idempotency_keys ORDER BY created_at LIMIT 1");
-        IdempotencyStore store = new IdempotencyStore(IdempotencyKeysFixture.dataSource(), IdempotencyKeysFixture.LEASE, Duration.ofMillis(500));
+        Sql.execute(IdempotencyKeysFixture.dataSource(), "INSERT INTO payments (tenant, amount, currency, destination, provider_charge_id,"
+                + " idempotency_key_id) SELECT tenant, 100, 'EUR', 'acct_1', 'ch_old', id FROM idempotency_keys"
+                + " ORDER BY created_at LIMIT 1");
+        IdempotencyStore store = new IdempotencyStore(IdempotencyKeysFixture.dataSource(), IdempotencyKeysFixture.LEASE,
+                Duration.ofMillis(500));
         List<Integer> batches = new ArrayList<>();
         List<Claim> claims = new ArrayList<>();
         LatencyRecorder claimLatency = new LatencyRecorder();
@@ -64,10 +66,13 @@ class ExpiredKeyReaperTest {
                 .row(batches.size(), reaped, claims.size(), latency.p50Ms(), latency.maxMs()));
         assertThat(reaped).isEqualTo(EXPIRED);
         assertThat(batches).containsExactly(BATCH, BATCH, BATCH, BATCH, BATCH, EXPIRED % BATCH);
-        assertThat(claims).as("a new key claimed inside every open batch").hasSize(batches.size()).allMatch(claim -> claim instanceof Claim.Owned);
-        assertThat(IdempotencyKeysFixture.count("SELECT count(*) FROM idempotency_keys WHERE created_at < clock_timestamp() - interval '24 hours'"))
+        assertThat(claims).as("a new key claimed inside every open batch").hasSize(batches.size())
+                .allMatch(claim -> claim instanceof Claim.Owned);
+        assertThat(IdempotencyKeysFixture.count("SELECT count(*) FROM idempotency_keys WHERE created_at < clock_timestamp() - ?::interval",
+                "24 hours"))
                 .as("expired keys left").isZero();
-        assertThat(IdempotencyKeysFixture.count("SELECT count(*) FROM idempotency_keys")).as("fresh keys and the claims").isEqualTo(FRESH + claims.size());
+        assertThat(IdempotencyKeysFixture.count("SELECT count(*) FROM idempotency_keys")).as("fresh keys and the claims")
+                .isEqualTo(FRESH + claims.size());
         assertThat(IdempotencyKeysFixture.count("SELECT count(*) FROM payments WHERE idempotency_key_id IS NULL"))
                 .as("the payment outlives its key").isEqualTo(1);
     }
@@ -75,8 +80,8 @@ class ExpiredKeyReaperTest {
     @Test
     void theReaperSkipsKeysUnderLeaseOrLockedByAnotherTransactionInsteadOfWaiting() throws Exception {
         IdempotencyKeysFixture.seedKeys(10, RETENTION.plusHours(1), Duration.ofHours(1));
-        Sql.execute(IdempotencyKeysFixture.dataSource(), "UPDATE idempotency_keys SET locked_until = clock_timestamp() + interval '1 minute' "
-                + "WHERE id = (SELECT min(id) FROM idempotency_keys)");
+        Sql.execute(IdempotencyKeysFixture.dataSource(), "UPDATE idempotency_keys SET locked_until = clock_timestamp() + interval '1 min'"
+                + " WHERE id = (SELECT min(id) FROM idempotency_keys)");
         KeyReaper reaper = new KeyReaper(IdempotencyKeysFixture.dataSource(), RETENTION, BATCH, KeyReaper.BatchHook.NONE);
         try (Connection holder = IdempotencyKeysFixture.dataSource().getConnection(); Statement lock = holder.createStatement()) {
             holder.setAutoCommit(false);
@@ -95,12 +100,14 @@ class ExpiredKeyReaperTest {
     void aRetentionUnder24HoursOrABatchOver1000IsRefused() {
         assertThatThrownBy(() -> new KeyReaper(IdempotencyKeysFixture.dataSource(), Duration.ofHours(23), BATCH, KeyReaper.BatchHook.NONE))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("24 h");
-        assertThatThrownBy(() -> new KeyReaper(IdempotencyKeysFixture.dataSource(), RETENTION, KeyReaper.MAX_BATCH + 1, KeyReaper.BatchHook.NONE))
+        assertThatThrownBy(() -> new KeyReaper(IdempotencyKeysFixture.dataSource(), RETENTION, KeyReaper.MAX_BATCH + 1,
+                KeyReaper.BatchHook.NONE))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("batch size");
     }
 
     private static Claim claimNewKey(IdempotencyStore store) {
-        KeyScope scope = new KeyScope("tenant-new", RecoveryPointPayments.METHOD, RecoveryPointPayments.ROUTE, UUID.randomUUID().toString());
+        KeyScope scope = new KeyScope("tenant-new", RecoveryPointPayments.METHOD, RecoveryPointPayments.ROUTE,
+                UUID.randomUUID().toString());
         try {
             return store.claim(scope, Fingerprint.of(scope, "{}"));
         } catch (SQLException e) {

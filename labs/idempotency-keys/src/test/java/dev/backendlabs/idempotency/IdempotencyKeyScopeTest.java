@@ -52,7 +52,8 @@ class IdempotencyKeyScopeTest {
             assertThat(payment.statusCode()).isEqualTo(201);
             assertThat(intent.statusCode()).isEqualTo(201);
             assertThat(IdempotencyKeysFixture.replayed(intent)).isFalse();
-            assertThat(intent.headers().firstValue("Location")).hasValueSatisfying(location -> assertThat(location).startsWith("/payment-intents/"));
+            assertThat(intent.headers().firstValue("Location"))
+                    .hasValueSatisfying(location -> assertThat(location).startsWith("/payment-intents/"));
             assertThat(IdempotencyKeysFixture.count("SELECT count(*) FROM payment_intents")).isEqualTo(1);
         }
     }

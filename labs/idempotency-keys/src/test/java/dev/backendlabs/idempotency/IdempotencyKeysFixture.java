@@ -19,7 +19,9 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -31,6 +33,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
+
+import static org.awaitility.Awaitility.await;
 
 /**
  * What the lab's test classes share: its database and pool, the payment provider, a running payments
@@ -97,7 +101,12 @@ final class IdempotencyKeysFixture {
         }).start();
     }
 
+    /**
+     * Charges the provider made: its executed requests, counted once none is in flight any more (a request is counted
+     * when it ends, and a client that gave up on one does not wait for it).
+     */
     static long charges(Downstream provider) {
+        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(5)).until(() -> provider.stats(CHARGES).inFlight() == 0);
         return provider.stats(CHARGES).executed();
     }
 
@@ -125,7 +134,8 @@ final class IdempotencyKeysFixture {
                    String providerKeyPrefix) {
 
         static Options defaults() {
-            return new Options(LEASE, LOCK_TIMEOUT, ErrorCaching.SUCCESS_AND_DETERMINISTIC, PaymentHooks.NONE, Duration.ofSeconds(5), "lab");
+            return new Options(LEASE, LOCK_TIMEOUT, ErrorCaching.SUCCESS_AND_DETERMINISTIC, PaymentHooks.NONE, Duration.ofSeconds(5),
+                    "lab");
         }
 
         Options lease(Duration value) {
@@ -283,23 +293,37 @@ final class IdempotencyKeysFixture {
     }
 
     /**
-     * Inserts {@code count} finished keys of {@code POST /payments} in one statement, the way months of traffic leave
-     * them: 100 tenants, random UUID keys, a 32-byte fingerprint, the stored request and a ~150-byte answer, created
-     * between {@code minAge} and {@code minAge + spread} ago.
+     * Inserts {@code count} finished keys of {@code POST /payments} in one statement: 100 tenants, random UUID keys,
+     * created evenly between {@code minAge} and {@code minAge + spread} ago. Their stored request and answer are
+     * minimal ({@code {}}): nothing here reads them — a claim of a new key touches the unique index only, the reaper
+     * deletes by age — and full-size rows (a 150-byte answer) took this machine twice as long to write (18.6 s against
+     * 10.2 s for 300,000 rows under load). The rows go in index order (a sort first), which was 2.4 times faster
+     * than random order (7.7 s against 18.7 s for 200,000) and leaves index pages fuller than traffic would.
      */
     static void seedKeys(long count, Duration minAge, Duration spread) {
-        Sql.execute(dataSource(), """
+        try (Connection connection = dataSource().getConnection(); PreparedStatement insert = connection.prepareStatement("""
                 INSERT INTO idempotency_keys (tenant, method, route, idempotency_key, fingerprint, request_params, recovery_point,
                                               response_status, response_headers, response_body, created_at, last_run_at)
-                SELECT 'tenant-' || n % 100, 'POST', '/payments', gen_random_uuid()::text, sha256(n::text::bytea),
-                       jsonb_build_object('amount', 100 + n % 10000, 'currency', 'EUR', 'destination', 'acct_' || n % 1000),
-                       'finished', 201, '{"Content-Type": "application/json"}',
-                       convert_to('{"amount":' || 100 + n % 10000 || ',"charge":"ch_' || n || '","currency":"EUR","destination":"acct_'
-                                  || n % 1000 || '","id":' || n || ',"status":"succeeded"}', 'UTF8'),
-                       t, t
-                  FROM generate_series(1, ?) AS n,
-                       LATERAL (SELECT clock_timestamp() - (? + random() * ?) * interval '1 millisecond' AS t) AS created
-                """, count, minAge.toMillis(), spread.toMillis());
+                SELECT tenant, 'POST', '/payments', key, sha256(key::bytea), '{}', 'finished', 201,
+                       '{"Content-Type": "application/json"}', '\\x7b7d', created, created
+                  FROM (SELECT 'tenant-' || n % 100 AS tenant, gen_random_uuid()::text AS key,
+                               clock_timestamp() - (? + ? * n / ?) * interval '1 millisecond' AS created
+                          FROM generate_series(1, ?) AS n
+                         ORDER BY 1, 2) AS keys
+                """)) {
+            connection.setAutoCommit(false);
+            try (Statement memory = connection.createStatement()) {
+                memory.execute("SET LOCAL work_mem = '256MB'");  // the sort of a million keys in memory, not in temporary files
+            }
+            insert.setLong(1, minAge.toMillis());
+            insert.setDouble(2, spread.toMillis());
+            insert.setLong(3, count);
+            insert.setLong(4, count);
+            insert.executeUpdate();
+            connection.commit();
+        } catch (SQLException e) {
+            throw new IllegalStateException("Could not seed " + count + " keys", e);
+        }
     }
 
     /** The id of the key row of {@code key} (tenant {@value #TENANT}, {@code POST /payments}). */

@@ -39,7 +39,8 @@ class IdempotencyStatusMatrixTest {
 
             assertThat(first.statusCode()).isEqualTo(201);
             assertThat(IdempotencyKeysFixture.replayed(first)).isFalse();
-            assertThat(first.headers().firstValue("Location")).hasValueSatisfying(location -> assertThat(location).startsWith("/payments/"));
+            assertThat(first.headers().firstValue("Location"))
+                    .hasValueSatisfying(location -> assertThat(location).startsWith("/payments/"));
             assertThat(retry.statusCode()).isEqualTo(201);
             assertThat(IdempotencyKeysFixture.replayed(retry)).isTrue();
             assertThat(retry.body()).isEqualTo(first.body());

@@ -63,7 +63,8 @@ class KeySqlStateMappingTest {
             first.rollback();
 
             execute(second, "SELECT id FROM idempotency_keys FOR UPDATE");
-            assertThat(SqlFailure.of(failure(first, "SELECT id FROM idempotency_keys FOR UPDATE NOWAIT"))).isEqualTo(SqlFailure.LOCK_NOT_AVAILABLE);
+            assertThat(SqlFailure.of(failure(first, "SELECT id FROM idempotency_keys FOR UPDATE NOWAIT")))
+                    .isEqualTo(SqlFailure.LOCK_NOT_AVAILABLE);
             first.rollback();
             second.rollback();
 

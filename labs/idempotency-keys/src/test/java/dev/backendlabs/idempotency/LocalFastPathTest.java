@@ -44,8 +44,9 @@ class LocalFastPathTest {
             assertThat(retry.statusCode()).isEqualTo(201);
             assertThat(IdempotencyKeysFixture.replayed(retry)).isTrue();
             assertThat(retry.body()).isEqualTo(first.body());
-            assertThat(IdempotencyKeysFixture.count("SELECT count(*) FROM payment_intents i JOIN idempotency_keys k ON k.id = i.idempotency_key_id "
-                    + "WHERE k.xmin = i.xmin AND k.recovery_point = 'finished'")).as("intent and finished key written by one transaction").isEqualTo(1);
+            assertThat(IdempotencyKeysFixture.count("SELECT count(*) FROM payment_intents i JOIN idempotency_keys k"
+                    + " ON k.id = i.idempotency_key_id WHERE k.xmin = i.xmin AND k.recovery_point = 'finished'"))
+                    .as("intent and finished key written by one transaction").isEqualTo(1);
             assertThat(IdempotencyKeysFixture.count("SELECT count(*) FROM payment_intents")).isEqualTo(1);
         }
     }
@@ -60,8 +61,8 @@ class LocalFastPathTest {
         Fingerprint fingerprint = Fingerprint.of(scope, request.canonicalJson());
 
         assertThatThrownBy(() -> fastPath.execute(scope, fingerprint, (connection, keyId) -> {
-            try (PreparedStatement refused = connection.prepareStatement("INSERT INTO payment_intents (tenant, amount, currency, destination, "
-                    + "idempotency_key_id) VALUES (?, 0, 'EUR', 'acct_42', ?)")) {
+            try (PreparedStatement refused = connection.prepareStatement("INSERT INTO payment_intents"
+                    + " (tenant, amount, currency, destination, idempotency_key_id) VALUES (?, 0, 'EUR', 'acct_42', ?)")) {
                 refused.setString(1, TENANT);
                 refused.setLong(2, keyId);
                 refused.executeUpdate();
@@ -70,7 +71,8 @@ class LocalFastPathTest {
         })).isInstanceOf(SQLException.class).satisfies(e -> assertThat(((SQLException) e).getSQLState()).isEqualTo("23514"));
         assertThat(IdempotencyKeysFixture.count("SELECT count(*) FROM idempotency_keys")).as("no key left behind").isZero();
 
-        ApiResponse retried = fastPath.execute(scope, fingerprint, (connection, keyId) -> PaymentIntents.create(connection, TENANT, request, keyId));
+        ApiResponse retried = fastPath.execute(scope, fingerprint,
+                (connection, keyId) -> PaymentIntents.create(connection, TENANT, request, keyId));
         assertThat(retried.status()).isEqualTo(201);
         assertThat(retried.headers()).doesNotContainKey(ApiResponse.REPLAYED_HEADER);
     }
@@ -83,8 +85,10 @@ class LocalFastPathTest {
                     IdempotencyKeysFixture.request(service.intentsUri(), TENANT, UUID.randomUUID().toString(), PAYMENT).build());
 
             assertThat(IdempotencyKeysFixture.count("SELECT count(*) FROM payment_intents")).isEqualTo(1);
-            assertThat(outcomes).as("201, its replay, or 409 — never a 500").allMatch(outcome -> outcome.status() == 201 || outcome.status() == 409);
-            assertThat(outcomes).filteredOn(outcome -> outcome.status() == 201 && !IdempotencyKeysFixture.replayed(outcome.response())).hasSize(1);
+            assertThat(outcomes).as("201, its replay, or 409 — never a 500")
+                    .allMatch(outcome -> outcome.status() == 201 || outcome.status() == 409);
+            assertThat(outcomes).as("one first execution")
+                    .filteredOn(outcome -> outcome.status() == 201 && !IdempotencyKeysFixture.replayed(outcome.response())).hasSize(1);
         }
     }
 }

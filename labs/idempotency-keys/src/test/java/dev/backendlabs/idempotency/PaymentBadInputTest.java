@@ -47,7 +47,7 @@ class PaymentBadInputTest {
 
     @Test
     void aBodyOverTheLimitGets400() throws Exception {
-        String padded = "{\"amount\": 1250, \"currency\": \"EUR\", \"destination\": \"acct_42\"" + " ".repeat(PaymentPost.MAX_BODY_BYTES) + "}";
+        String padded = PAYMENT.replace("}", " ".repeat(PaymentPost.MAX_BODY_BYTES) + "}");
         assertProblem(post(UUID.randomUUID().toString(), padded), 400, "body-too-large");
     }
 
@@ -68,7 +68,8 @@ class PaymentBadInputTest {
 
     @Test
     void malformedJsonGets400() throws Exception {
-        for (String body : new String[] {"{\"amount\": 1250,", "not json", "{\"amount\": 1, \"amount\": 2, \"currency\": \"EUR\", \"destination\": \"a\"}",
+        for (String body : new String[] {"{\"amount\": 1250,", "not json",
+                "{\"amount\": 1, \"amount\": 2, \"currency\": \"EUR\", \"destination\": \"a\"}",
                 "{\"amount\": 1250, \"currency\": \"EUR\", \"destination\": \"acct_42\"} trailing"}) {
             assertProblem(post(UUID.randomUUID().toString(), body), 400, "malformed-json");
         }
@@ -88,7 +89,8 @@ class PaymentBadInputTest {
 
     @Test
     void aRequestWithoutATenantGets401() throws Exception {
-        HttpRequest anonymous = HttpRequest.newBuilder(service.paymentsUri()).header(IdempotencyKeyHeader.NAME, UUID.randomUUID().toString())
+        HttpRequest anonymous = HttpRequest.newBuilder(service.paymentsUri())
+                .header(IdempotencyKeyHeader.NAME, UUID.randomUUID().toString())
                 .POST(HttpRequest.BodyPublishers.ofString(PAYMENT)).build();
         assertProblem(IdempotencyKeysFixture.send(anonymous), 401, "tenant-missing");
     }

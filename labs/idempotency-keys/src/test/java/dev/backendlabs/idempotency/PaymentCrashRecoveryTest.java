@@ -65,8 +65,8 @@ class PaymentCrashRecoveryTest {
                 c.payments(), c.receipts(), c.last().statusCode() + (IdempotencyKeysFixture.replayed(c.last()) ? " (replay)" : "")));
         report.table(table);
         report.metric("crash_recovery_duplicate_charges", duplicates, "charges",
-                "Provider charges beyond one per payment over " + cases.size() + " crashes (4 recovery points x process killed or database cut), "
-                        + "each followed by the client's retry with the same key.");
+                "Provider charges beyond one per payment over " + cases.size() + " crashes (4 recovery points x process killed or"
+                        + " database cut), each followed by the client's retry with the same key.");
 
         assertThat(duplicates).isZero();
         assertThat(cases).allSatisfy(c -> {
@@ -85,7 +85,8 @@ class PaymentCrashRecoveryTest {
                 IdempotencyKeysFixture.truncate();
                 provider.reset().idempotent(true);
                 String key = UUID.randomUUID().toString();
-                try (HikariDataSource pool = proxiedPool(postgres, proxy); Service dying = process(pool, provider, crashAt(step, Fault.KILL_HANDLER, proxy))) {
+                try (HikariDataSource pool = proxiedPool(postgres, proxy);
+                     Service dying = process(pool, provider, crashAt(step, Fault.KILL_HANDLER, proxy))) {
                     attempt(dying, key);
                 }
                 awaitLeaseEnd();
@@ -97,7 +98,8 @@ class PaymentCrashRecoveryTest {
                     assertThat(completed).as("keys completed after a death at %s", step).isEqualTo(step == Step.FINISHED ? 0 : 1);
                     assertThat(retry.statusCode()).as("the client's later retry after %s", step).isEqualTo(201);
                     assertThat(IdempotencyKeysFixture.replayed(retry)).as("answered from the key the completer finished").isTrue();
-                    assertThat(provider.executions(restarted.payments().providerKey(IdempotencyKeysFixture.keyId(key)))).as("charges").isEqualTo(1);
+                    long providerKeyCharges = provider.executions(restarted.payments().providerKey(IdempotencyKeysFixture.keyId(key)));
+                    assertThat(providerKeyCharges).as("charges").isEqualTo(1);
                     assertThat(IdempotencyKeysFixture.count("SELECT count(*) FROM staged_jobs")).as("receipts").isEqualTo(1);
                 }
             }
@@ -121,7 +123,8 @@ class PaymentCrashRecoveryTest {
         }
     }
 
-    private static Case crashThenRetry(PostgresBackend postgres, FaultProxy proxy, Downstream provider, Step step, Fault fault) throws Exception {
+    private static Case crashThenRetry(PostgresBackend postgres, FaultProxy proxy, Downstream provider, Step step, Fault fault)
+            throws Exception {
         IdempotencyKeysFixture.truncate();
         provider.reset().idempotent(true);
         return run(postgres, proxy, provider, step, fault);
@@ -149,7 +152,8 @@ class PaymentCrashRecoveryTest {
     /** The provider is fresh for each case, so every charge it made belongs to this payment. */
     private static Case result(Step step, Fault fault, Outcome first, Downstream provider, HttpResponse<String> last) {
         return new Case(step, fault, first.status(), IdempotencyKeysFixture.charges(provider),
-                IdempotencyKeysFixture.count("SELECT count(*) FROM payments"), IdempotencyKeysFixture.count("SELECT count(*) FROM staged_jobs"), last);
+                IdempotencyKeysFixture.count("SELECT count(*) FROM payments"),
+                IdempotencyKeysFixture.count("SELECT count(*) FROM staged_jobs"), last);
     }
 
     private static Outcome attempt(Service process, String key) throws InterruptedException {

@@ -57,7 +57,8 @@ class ProviderErrorCachingTest {
             HttpResponse<String> failed = IdempotencyKeysFixture.post(service.paymentsUri(), TENANT, key, PAYMENT);
 
             assertThat(failed.statusCode()).isEqualTo(502);
-            assertThat(IdempotencyKeysFixture.count("SELECT count(*) FROM idempotency_keys WHERE locked_until IS NULL AND recovery_point = 'started'"))
+            assertThat(IdempotencyKeysFixture.count(
+                    "SELECT count(*) FROM idempotency_keys WHERE locked_until IS NULL AND recovery_point = 'started'"))
                     .as("the key is released, not finished").isEqualTo(1);
 
             provider.clearFaults();

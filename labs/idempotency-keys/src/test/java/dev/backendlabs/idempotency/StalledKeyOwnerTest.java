@@ -48,7 +48,8 @@ class StalledKeyOwnerTest {
 
             assertThat(retry.statusCode()).as("the retry took the key over and finished it").isEqualTo(201);
             assertThat(IdempotencyKeysFixture.replayed(retry)).isFalse();
-            assertThat(IdempotencyKeysFixture.count("SELECT count(*) FROM staged_jobs")).as("receipts: the late finish staged none").isEqualTo(1);
+            assertThat(IdempotencyKeysFixture.count("SELECT count(*) FROM staged_jobs")).as("receipts: the late finish staged none")
+                    .isEqualTo(1);
             assertThat(late.statusCode()).isEqualTo(201);
             assertThat(IdempotencyKeysFixture.replayed(late)).as("the stalled owner answers with the newer owner's result").isTrue();
             assertThat(late.body()).isEqualTo(retry.body());
@@ -86,7 +87,8 @@ class StalledKeyOwnerTest {
 
     /** The first request stalls at its hook; once the database says its lease is over, the retry runs; then the first wakes. */
     private static Answers stallThenRetry(Service service, Stall stall, String key) throws Exception {
-        CompletableFuture<HttpResponse<String>> stalled = CompletableFuture.supplyAsync(() -> post(service, key), Thread.ofVirtual()::start);
+        CompletableFuture<HttpResponse<String>> stalled = CompletableFuture.supplyAsync(() -> post(service, key),
+                Thread.ofVirtual()::start);
         assertThat(stall.reached.await(10, TimeUnit.SECONDS)).as("the first request reached its stall").isTrue();
         await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(10)).until(() -> IdempotencyKeysFixture.count(
                 "SELECT count(*) FROM idempotency_keys WHERE locked_until <= clock_timestamp()") == 1);
