@@ -31,6 +31,7 @@ public final class RecoveryPointPayments {
 
     public static final String METHOD = "POST";
     public static final String ROUTE = "/payments";
+    private static final System.Logger LOG = System.getLogger(RecoveryPointPayments.class.getName());
     private static final int ATTEMPTS = 3;
 
     private final IdempotencyStore store;
@@ -79,7 +80,7 @@ public final class RecoveryPointPayments {
         return new Claim.InFlight("Another request with this key took it over; retry with the same key.").response();
     }
 
-    // region phases
+    // region resume
     /**
      * Runs an owned key from its recovery point to an answer: the request's own claim, a retry's take-over, or the
      * completer's.
@@ -112,6 +113,8 @@ public final class RecoveryPointPayments {
         } catch (LeaseLostException e) {
             throw e;
         } catch (SQLException e) {
+            LOG.log(System.Logger.Level.WARNING, "Key {0}: the database failed at a recovery point; unlocking it for a retry: {1}",
+                    lease.keyId(), e.toString());
             store.release(lease);
             return unavailable();
         } catch (InterruptedException e) {
@@ -123,6 +126,7 @@ public final class RecoveryPointPayments {
             throw e;
         }
     }
+    // endregion
 
     /** Phase 3: the payment row and {@code charge_created}, or nothing. */
     private void recordCharge(Lease lease, String tenant, PaymentRequest request, String chargeId) throws SQLException {
@@ -159,7 +163,6 @@ public final class RecoveryPointPayments {
             return created;
         });
     }
-    // endregion
 
     private static Payment payment(Connection connection, long keyId) throws SQLException {
         try (PreparedStatement find = connection.prepareStatement(SqlStatements.get("find-payment"))) {

@@ -83,6 +83,8 @@ class ClaimThroughputExperimentTest {
         report.metric("claims_per_s", tables.getFirst().perSecond(), "claims/s", "Claims of new keys per second with 100,000 keys in the table.");
         report.metric("claims_per_s_at_1m_keys", tables.get(1).perSecond(), "claims/s",
                 "Claims of new keys per second with 1,000,000 keys in the table, measured in turns with the 100,000-key table.");
+        report.metric("claims_1m_to_100k_ratio", tables.get(1).perSecond() / tables.getFirst().perSecond(), "ratio",
+                "claims_per_s_at_1m_keys / claims_per_s: 1 means the table's growth cost nothing.");
 
         assertThat(tables).allMatch(keys -> keys.claims() > 0);
     }

@@ -61,7 +61,6 @@ final class IdempotencyKeysFixture {
     private IdempotencyKeysFixture() {
     }
 
-    // region pool
     /** The lab's pool on its own database (20 connections: 100 concurrent requests share it), with the schema. */
     static synchronized HikariDataSource dataSource() {
         if (dataSource == null) {
@@ -74,7 +73,6 @@ final class IdempotencyKeysFixture {
         }
         return dataSource;
     }
-    // endregion
 
     /** Empties every table. */
     static void truncate() {
