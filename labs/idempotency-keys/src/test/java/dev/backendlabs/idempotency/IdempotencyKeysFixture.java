@@ -54,6 +54,9 @@ final class IdempotencyKeysFixture {
     static final Duration LEASE = Duration.ofSeconds(30);
     static final Duration LOCK_TIMEOUT = Duration.ofSeconds(2);
 
+    /** Every process of a test uses the same: a restarted process must send a crashed one's provider keys. */
+    private static final String PROVIDER_KEY_PREFIX = "lab";
+
     private static final HttpClient CLIENT = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(10);
     private static HikariDataSource dataSource;
@@ -130,32 +133,30 @@ final class IdempotencyKeysFixture {
     }
 
     /** How to build a {@link Service}; every test states only what it changes. */
-    record Options(Duration lease, Duration lockTimeout, ErrorCaching caching, PaymentHooks hooks, Duration providerTimeout,
-                   String providerKeyPrefix) {
+    record Options(Duration lease, Duration lockTimeout, ErrorCaching caching, PaymentHooks hooks, Duration providerTimeout) {
 
         static Options defaults() {
-            return new Options(LEASE, LOCK_TIMEOUT, ErrorCaching.SUCCESS_AND_DETERMINISTIC, PaymentHooks.NONE, Duration.ofSeconds(5),
-                    "lab");
+            return new Options(LEASE, LOCK_TIMEOUT, ErrorCaching.SUCCESS_AND_DETERMINISTIC, PaymentHooks.NONE, Duration.ofSeconds(5));
         }
 
         Options lease(Duration value) {
-            return new Options(value, lockTimeout, caching, hooks, providerTimeout, providerKeyPrefix);
+            return new Options(value, lockTimeout, caching, hooks, providerTimeout);
         }
 
         Options lockTimeout(Duration value) {
-            return new Options(lease, value, caching, hooks, providerTimeout, providerKeyPrefix);
+            return new Options(lease, value, caching, hooks, providerTimeout);
         }
 
         Options caching(ErrorCaching value) {
-            return new Options(lease, lockTimeout, value, hooks, providerTimeout, providerKeyPrefix);
+            return new Options(lease, lockTimeout, value, hooks, providerTimeout);
         }
 
         Options hooks(PaymentHooks value) {
-            return new Options(lease, lockTimeout, caching, value, providerTimeout, providerKeyPrefix);
+            return new Options(lease, lockTimeout, caching, value, providerTimeout);
         }
 
         Options providerTimeout(Duration value) {
-            return new Options(lease, lockTimeout, caching, hooks, value, providerKeyPrefix);
+            return new Options(lease, lockTimeout, caching, hooks, value);
         }
     }
 
@@ -168,8 +169,8 @@ final class IdempotencyKeysFixture {
         IdempotencyStore store = new IdempotencyStore(database, options.lease(), options.lockTimeout());
         HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
         RecoveryPointPayments payments = new RecoveryPointPayments(store,
-                new HttpPaymentProvider(client, provider.uri(CHARGES), options.providerTimeout()), options.caching(),
-                options.providerKeyPrefix(), options.hooks());
+                new HttpPaymentProvider(client, provider.uri(CHARGES), options.providerTimeout()), options.caching(), PROVIDER_KEY_PREFIX,
+                options.hooks());
         Map<String, HttpHandler> routes = new LinkedHashMap<>();
         routes.put(RecoveryPointPayments.ROUTE, crashable(new AtomicClaimHandler(payments, PaymentPost.MAX_BODY_BYTES)));
         routes.put(PaymentIntents.ROUTE, new PaymentIntentsHandler(new SingleTransactionIdempotency(store), PaymentPost.MAX_BODY_BYTES));
