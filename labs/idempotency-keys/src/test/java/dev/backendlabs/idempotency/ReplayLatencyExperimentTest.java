@@ -35,6 +35,7 @@ class ReplayLatencyExperimentTest {
 
     private static final Duration PROVIDER_LATENCY = Duration.ofMillis(50);
     private static final double RATE = 40;
+    private static final int WARM_UP = 500;
 
     @Experiment
     void firstExecutionAndReplayLatencyWithA50MsProvider(Scale scale, LabReport report) throws Exception {
@@ -43,9 +44,13 @@ class ReplayLatencyExperimentTest {
         String prefix = UUID.randomUUID() + "-";
         try (Downstream provider = IdempotencyKeysFixture.provider();
              Service service = IdempotencyKeysFixture.service(provider, options -> options)) {
+            // Unmeasured, on keys of their own, with an instant provider: both paths run until compiled. Sequential replays
+            // on this machine took 4.4 ms (p50) over the first 300 requests, 3.0 over the next 300 and 1.2 over the 300 after.
+            LoadRunner.workers(4).operations(WARM_UP).run((worker, sequence) -> {
+                post(service, "warm-up-" + prefix + sequence, false);
+                post(service, "warm-up-" + prefix + sequence, true);
+            });
             provider.latency(Latency.fixed(PROVIDER_LATENCY));
-            // Unmeasured: the HTTP server, the clients and the store warmed up on keys of their own.
-            LoadRunner.atRate(RATE).duration(Duration.ofSeconds(1)).run(sequence -> post(service, "warm-up-" + prefix + sequence, false));
 
             OpenLoopResult first = LoadRunner.atRate(RATE).duration(phase).run(sequence -> post(service, prefix + sequence, false));
             OpenLoopResult replay = LoadRunner.atRate(RATE).duration(phase).run(sequence -> post(service, prefix + sequence, true));
