@@ -1,0 +1,43 @@
+package dev.backendlabs.idempotency;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpHandler;
+
+import java.io.IOException;
+import java.util.Objects;
+
+/**
+ * THE PATTERN, over HTTP: {@code POST /payments} on the JDK's {@code HttpServer}. Validates the
+ * request, then lets {@link RecoveryPointPayments} claim the key and run, resume or replay it. Every
+ * request gets an answer with a status of the IETF draft's matrix (400, 409, 422, a replay), never a
+ * dropped connection.
+ */
+public final class AtomicClaimHandler implements HttpHandler {
+
+    private static final System.Logger LOG = System.getLogger(AtomicClaimHandler.class.getName());
+
+    private final RecoveryPointPayments payments;
+    private final int maxBodyBytes;
+
+    public AtomicClaimHandler(RecoveryPointPayments payments, int maxBodyBytes) {
+        this.payments = Objects.requireNonNull(payments, "payments");
+        this.maxBodyBytes = maxBodyBytes;
+    }
+
+    @Override
+    public void handle(HttpExchange exchange) throws IOException {
+        try (exchange) {
+            ApiResponse answer;
+            try {
+                PaymentPost post = PaymentPost.read(exchange, RecoveryPointPayments.ROUTE, maxBodyBytes);
+                answer = payments.pay(post.tenant(), post.key(), post.request());
+            } catch (InvalidRequestException e) {
+                answer = e.problem();
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.ERROR, "POST /payments failed", e);
+                answer = PaymentPost.internalError();
+            }
+            PaymentPost.send(exchange, answer);
+        }
+    }
+}
