@@ -79,26 +79,28 @@ final class RedisTier {
     /** GET and PTTL of the product's key in one round trip; a value that is not a valid entry is deleted. */
     Lookup lookup(long id) {
         String key = policy.key(id);
-        Response<String> value;
-        Response<Long> ttl;
+        String value;
+        long remainingMillis;
         try (Jedis jedis = pool.getResource()) {
             Pipeline pipeline = jedis.pipelined();
-            value = pipeline.get(key);
-            ttl = pipeline.pttl(key);
+            Response<String> get = pipeline.get(key);
+            Response<Long> pttl = pipeline.pttl(key);
             pipeline.sync();
+            value = get.get();
+            remainingMillis = pttl.get();
         } catch (JedisDataException e) {
             return deletePoisoned(key); // WRONGTYPE: something stored another type under our key
         } catch (JedisException e) {
             return unavailable(e);
         }
-        if (value.get() == null) {
+        if (value == null) {
             metrics.recordMiss();
             return MISS;
         }
         try {
-            CacheEntry entry = EntryCodec.decode(id, value.get());
+            CacheEntry entry = EntryCodec.decode(id, value);
             metrics.recordHit(entry);
-            return new Hit(entry, ttl.get());
+            return new Hit(entry, remainingMillis);
         } catch (MalformedEntryException e) {
             return deletePoisoned(key);
         }
