@@ -39,7 +39,9 @@ public final class NaiveCacheAside implements ProductCatalog {
                 return EntryCodec.decode(id, cached).found();
             }
             Optional<Product> product = source.find(id);
-            product.ifPresent(found -> jedis.psetex(policy.key(id), policy.ttl().toMillis(), EntryCodec.encode(CacheEntry.of(id, product, 0))));
+            if (product.isPresent()) {
+                jedis.psetex(policy.key(id), policy.ttl().toMillis(), EntryCodec.encode(CacheEntry.of(id, product, 0)));
+            }
             return product;
         }
     }

@@ -121,6 +121,11 @@ public final class TwoTierCache implements ProductCatalog, AutoCloseable {
         }
     }
 
+    /** The shared tier this cache reads through, e.g. for its {@link CacheMetrics}. */
+    public ProductCatalog l2() {
+        return l2;
+    }
+
     /** Whether this instance's invalidation subscription is up (always false for {@link #ttlOnly}). */
     public boolean subscribed() {
         return subscriber != null && subscriber.subscribed();

@@ -48,6 +48,7 @@ public final class CacheStrategiesFixture {
     private static final String REPLAY_SCRIPT = resource("replay_request.lua");
 
     private static boolean catalogCreated;
+    private static Snapshot snapshot;
 
     private CacheStrategiesFixture() {
     }
@@ -77,7 +78,8 @@ public final class CacheStrategiesFixture {
                     + "        100 + (i * 104729) % 99900"
                     + " FROM generate_series(1::bigint, " + products + ") AS i");
             sql.execute("INSERT INTO catalog.reviews (product_id, rating, created_at)"
-                    + " SELECT 1 + (i * 7919) % " + products + ", 1 + (i * 31 + i / 7) % 5, timestamptz '2024-01-01' + i * interval '1 minute'"
+                    + " SELECT 1 + (i * 7919) % " + products + ", 1 + (i * 31 + i / 7) % 5,"
+                    + "        timestamptz '2024-01-01' + i * interval '1 minute'"
                     + " FROM generate_series(0::bigint, " + ((long) products * REVIEWS_PER_PRODUCT - 1) + ") AS i");
             sql.execute("ANALYZE catalog.products, catalog.reviews");
         } catch (SQLException e) {
@@ -85,6 +87,14 @@ public final class CacheStrategiesFixture {
         }
     }
     // endregion
+
+    /** Every product page, read once per JVM; whoever writes products refreshes what it wrote. */
+    static synchronized Snapshot snapshot() {
+        if (snapshot == null) {
+            snapshot = Snapshot.of(database());
+        }
+        return snapshot;
+    }
 
     /** A pool of {@code size} connections whose borrow, connect and read each wait at most {@link #REDIS_TIMEOUT}. */
     public static JedisPool jedisPool(RedisBackend redis, int size) {
@@ -298,10 +308,12 @@ public final class CacheStrategiesFixture {
         }
 
         /**
-         * The catalog as an in-memory source: what a hit-ratio run uses, since a hit ratio does not
-         * depend on what a miss costs, and 100,000 loads through PostgreSQL would take minutes.
+         * A copy of the catalog as an in-memory source: what a hit-ratio run uses, since a hit ratio
+         * does not depend on what a miss costs, and 100,000 loads through PostgreSQL would take
+         * minutes. Its writes change the copy only.
          */
         public ProductCatalog asCatalog() {
+            Map<Long, Product> products = new ConcurrentHashMap<>(this.products);
             return new ProductCatalog() {
                 @Override
                 public Optional<Product> find(long id) {
@@ -367,23 +379,64 @@ public final class CacheStrategiesFixture {
     // endregion
 
     /**
-     * Sets {@code maxmemory} so that about {@code keys} entries fit: fills an empty server with that
-     * many entries of the catalog's size, reads {@code used_memory}, empties it again. The real
-     * capacity is what {@code DBSIZE} shows once eviction has run.
+     * Opens every connection of the pool and leaves them idle in it. Redis counts each client's
+     * buffers in {@code used_memory}, so a memory limit is calibrated with the clients that will
+     * use the cache already connected: 200 connections can take more memory than 10,000 entries.
      */
-    public static void limitMemoryToKeys(Jedis jedis, int keys, LongFunction<String> keyOf, LongFunction<String> valueOf, String policy) {
+    public static void connectAll(JedisPool pool, int connections) {
+        List<Jedis> open = new ArrayList<>();
+        try {
+            for (int i = 0; i < connections; i++) {
+                Jedis jedis = pool.getResource();
+                open.add(jedis);
+                jedis.ping();
+            }
+        } finally {
+            open.forEach(Jedis::close);
+        }
+    }
+
+    /**
+     * Sets {@code maxmemory} and the eviction policy so that about {@code keys} entries fit: measures
+     * what entries of the catalog's size cost on an empty server, then corrects the limit twice by
+     * how many really stay resident once eviction runs (the eviction's own bookkeeping costs some),
+     * and empties the server. {@code DBSIZE} after a replay shows the capacity reached.
+     */
+    public static void limitMemoryToKeys(Jedis jedis, int keys, LongFunction<String> keyOf, LongFunction<String> valueOf, Duration ttl,
+                                         String policy) {
         jedis.configSet("maxmemory", "0");
         jedis.flushAll();
         jedis.scriptLoad(REPLAY_SCRIPT);
+        long empty = usedMemory(jedis);
+        fill(jedis, 1, keys, keyOf, valueOf, ttl);
+        double perKey = (double) (usedMemory(jedis) - empty) / keys;
+        long limit = usedMemory(jedis);
+        jedis.configSet("maxmemory-policy", policy);
+        for (int round = 1; round <= 2; round++) {
+            jedis.configSet("maxmemory", Long.toString(limit));
+            fill(jedis, keys * 2L * round + 1, keys * 2L * (round + 1), keyOf, valueOf, ttl); // twice the capacity: eviction runs
+            limit += Math.round((keys - jedis.dbSize()) * perKey);
+        }
+        jedis.configSet("maxmemory", Long.toString(limit));
+        jedis.flushAll();
+    }
+
+    /** Entries as the replay stores them: with a TTL, a key costs an entry in Redis's expires table too. */
+    private static void fill(Jedis jedis, long fromId, long toId, LongFunction<String> keyOf, LongFunction<String> valueOf, Duration ttl) {
         Pipeline pipeline = jedis.pipelined();
-        for (long id = 1; id <= keys; id++) {
-            pipeline.set(keyOf.apply(id), valueOf.apply(id));
+        for (long id = fromId; id <= toId; id++) {
+            String value = valueOf.apply(1 + (id - 1) % PRODUCTS);
+            if (ttl.isZero()) {
+                pipeline.set(keyOf.apply(id), value);
+            } else {
+                pipeline.psetex(keyOf.apply(id), ttl.toMillis(), value);
+            }
         }
         pipeline.sync();
-        long used = Long.parseLong(info(jedis.info("memory"), "used_memory"));
-        jedis.flushAll();
-        jedis.configSet("maxmemory-policy", policy);
-        jedis.configSet("maxmemory", Long.toString(used));
+    }
+
+    private static long usedMemory(Jedis jedis) {
+        return Long.parseLong(info(jedis.info("memory"), "used_memory"));
     }
 
     /** A field of an {@code INFO} section: {@code used_memory:123} → "123". */

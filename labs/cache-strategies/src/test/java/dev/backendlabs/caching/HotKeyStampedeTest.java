@@ -82,7 +82,8 @@ class HotKeyStampedeTest {
     @Test
     void leaseLoadsAHotKeyOncePerExpiryAndServesTheStaleValueMeanwhile(RedisBackend redis, Scale scale, LabReport report)
             throws InterruptedException {
-        Storm storm = storm(redis, scale, "lease", (database, pool, policy) -> new LeasedCache(database, pool, policy, LEASE_TTL, STALE_WINDOW));
+        Storm storm = storm(redis, scale, "lease",
+                (database, pool, policy) -> new LeasedCache(database, pool, policy, LEASE_TTL, STALE_WINDOW));
 
         record(report, "lease + stale-while-revalidate", storm, "db_queries_per_expiry_lease",
                 "A short Redis lease per key with stale-while-revalidate: database queries per expiry, same schedule.");
@@ -101,7 +102,8 @@ class HotKeyStampedeTest {
     @Experiment
     void xfetchWithBetaTwoRebuildsEarlierAndLessOften(RedisBackend redis, Scale scale, LabReport report) throws InterruptedException {
         Storm storm = storm(redis, scale, "xfetch-beta-2",
-                (database, pool, policy) -> new XFetchCache(database, pool, policy, 2.0, () -> 1 - ThreadLocalRandom.current().nextDouble()));
+                (database, pool, policy) -> new XFetchCache(database, pool, policy, 2.0,
+                        () -> 1 - ThreadLocalRandom.current().nextDouble()));
 
         record(report, "XFetch, β = 2", storm, "db_queries_per_expiry_xfetch_beta_2",
                 "XFetch with beta = 2 (rebuilds earlier): database queries per expiry, same schedule.");

@@ -68,7 +68,8 @@ class PoisonedEntryTest {
             LoadResult reads = reading(() -> cache.find(id).orElseThrow());
 
             report.metric("poisoned_failures_validated", cache.metrics().poisonedEntries() - 1, "reads",
-                    "Validated cache-aside: reads that met the malformed value (deleted it and answered from the database), same schedule.");
+                    "Validated cache-aside: reads that met the malformed value (it deleted it and answered from the database), "
+                            + "same schedule.");
             assertThat(cache.metrics().poisonedEntries() - 1).as("reads that met the malformed value").isEqualTo(1);
             assertThat(reads.errors()).as("reads that failed").isZero();
             assertThat(reads.operations()).as("reads").isGreaterThan(10);
