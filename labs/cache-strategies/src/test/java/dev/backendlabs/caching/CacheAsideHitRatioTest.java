@@ -42,7 +42,7 @@ class CacheAsideHitRatioTest {
 
     @Test
     void cacheAsideHitRatioMatchesChesApproximationWithinThreePoints(Scale scale, LabReport report) throws InterruptedException {
-        int measured = scale.pick(40_000, 300_000);
+        int measured = scale.pick(30_000, 300_000);
         Snapshot snapshot = CacheStrategiesFixture.snapshot();
         CachePolicy policy = CacheStrategiesFixture.policy("hit-ratio", Duration.ofHours(1), Duration.ofHours(1));
         ReportTable table = ReportTable.of("Cache-aside on Redis, allkeys-lru, memory for about 10 % of 100,000 products, 5 % writes",

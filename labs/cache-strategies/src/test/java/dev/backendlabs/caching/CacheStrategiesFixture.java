@@ -408,13 +408,14 @@ public final class CacheStrategiesFixture {
         jedis.flushAll();
         jedis.scriptLoad(REPLAY_SCRIPT);
         long empty = usedMemory(jedis);
-        fill(jedis, 1, keys, keyOf, valueOf, ttl);
+        fill(jedis, 1, keys, keys, keyOf, valueOf, ttl);
         double perKey = (double) (usedMemory(jedis) - empty) / keys;
         long limit = usedMemory(jedis);
         jedis.configSet("maxmemory-policy", policy);
         for (int round = 1; round <= 2; round++) {
             jedis.configSet("maxmemory", Long.toString(limit));
-            fill(jedis, keys * 2L * round + 1, keys * 2L * (round + 1), keyOf, valueOf, ttl); // twice the capacity: eviction runs
+            // twice the capacity: eviction runs
+            fill(jedis, keys * 2L * round + 1, keys * 2L * (round + 1), keys, keyOf, valueOf, ttl);
             limit += Math.round((keys - jedis.dbSize()) * perKey);
         }
         jedis.configSet("maxmemory", Long.toString(limit));
@@ -422,10 +423,11 @@ public final class CacheStrategiesFixture {
     }
 
     /** Entries as the replay stores them: with a TTL, a key costs an entry in Redis's expires table too. */
-    private static void fill(Jedis jedis, long fromId, long toId, LongFunction<String> keyOf, LongFunction<String> valueOf, Duration ttl) {
+    private static void fill(Jedis jedis, long fromId, long toId, long products, LongFunction<String> keyOf,
+                             LongFunction<String> valueOf, Duration ttl) {
         Pipeline pipeline = jedis.pipelined();
         for (long id = fromId; id <= toId; id++) {
-            String value = valueOf.apply(1 + (id - 1) % PRODUCTS);
+            String value = valueOf.apply(1 + (id - 1) % products); // entries of existing products, whatever the key
             if (ttl.isZero()) {
                 pipeline.set(keyOf.apply(id), value);
             } else {

@@ -165,7 +165,7 @@ class HotKeyStampedeTest {
     }
 
     private static int expiries(Scale scale) {
-        return scale.pick(5, 20);
+        return scale.pick(3, 20);
     }
     // endregion
 

@@ -40,7 +40,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * cache this size needs minutes of such traffic to reach its steady state, so before each
  * strategy Redis is emptied and filled by a pipelined replay of {@value #REPLAY} requests of the
  * workload (another seed), and the L1 of the two-tier cache reads the 1,000 most popular products
- * once; then 0.5 s of unmeasured traffic, then the measured stretch — 1.5 s at the quick scale,
+ * once; then 0.3 s of unmeasured traffic, then the measured stretch — 1 s at the quick scale,
  * 10 s at the full scale.
  */
 @Lab
@@ -52,7 +52,7 @@ class ZipfStrategiesExperimentTest {
     /** Requests in flight at most, per stream (arrivals beyond are dropped and counted). */
     private static final int MAX_IN_FLIGHT = 200;
     private static final int CONNECTIONS = 32;
-    private static final Duration WARM_UP = Duration.ofMillis(500);
+    private static final Duration WARM_UP = Duration.ofMillis(300);
     private static final int REPLAY = 60_000;
     private static final double[] SKEWS = {0.8, 1.1};
 
@@ -71,7 +71,7 @@ class ZipfStrategiesExperimentTest {
 
     @Experiment
     void strategiesUnderAZipfWorkloadWithFivePercentWrites(Scale scale, LabReport report) throws Exception {
-        Duration measured = scale.pick(Duration.ofMillis(1_500), Duration.ofSeconds(10));
+        Duration measured = scale.pick(Duration.ofSeconds(1), Duration.ofSeconds(10));
         Snapshot snapshot = CacheStrategiesFixture.snapshot();
         ProductRepository database = new ProductRepository(CacheStrategiesFixture.database());
         CachePolicy policy = CacheStrategiesFixture.policy("zipf", Duration.ofMinutes(10), Duration.ofMinutes(1));
