@@ -110,10 +110,8 @@ public final class ProductRepository implements ProductCatalog {
                 connection.commit();
                 return product;
             } catch (SQLException | RuntimeException e) {
-                connection.rollback();
+                connection.rollback(); // the pool restores auto-commit when the connection goes back
                 throw e;
-            } finally {
-                connection.setAutoCommit(true);
             }
         } catch (SQLException e) {
             throw unavailable("write product " + id, e);

@@ -3,6 +3,7 @@ package dev.backendlabs.caching;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.JedisPool;
 
+import java.util.Locale;
 import java.util.function.Supplier;
 
 /**
@@ -44,6 +45,6 @@ public enum CacheStrategy {
 
     /** The lower-case name used in tables, charts and metric names: {@code cache_aside}. */
     public String label() {
-        return name().toLowerCase(java.util.Locale.ROOT);
+        return name().toLowerCase(Locale.ROOT);
     }
 }

@@ -26,6 +26,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * A hot key expires under load, and every strategy faces the same schedule ({@link #storm}): the
  * key is stored fresh, a steady stream of reads arrives from then on, and at the moment the key
  * expires 200 more readers arrive at once. The database queries of each such expiry are counted.
+ * Cache-aside, single-flight and the lease are claims (exact counts); XFetch is probabilistic, so
+ * its runs are experiments that record what it did, and {@code EarlyExpirationTest} pins its rule.
  */
 @Lab
 class HotKeyStampedeTest {

@@ -12,6 +12,7 @@ import dev.backendlabs.shared.junit.Experiment;
 import dev.backendlabs.shared.junit.Lab;
 import dev.backendlabs.shared.load.LoadRunner;
 import dev.backendlabs.shared.load.OpenLoopResult;
+import dev.backendlabs.shared.load.OpenLoopRunner;
 import dev.backendlabs.shared.report.LabReport;
 import dev.backendlabs.shared.report.ReportTable;
 import redis.clients.jedis.Jedis;
@@ -153,18 +154,13 @@ class ZipfStrategiesExperimentTest {
         };
     }
 
-    private static OpenLoopResult openLoop(int perSecond, Duration duration, long seed, LoadRunnerRequest request) {
+    private static OpenLoopResult openLoop(int perSecond, Duration duration, long seed, OpenLoopRunner.Request request) {
         try {
-            return LoadRunner.atRate(perSecond).duration(duration).poisson(seed).maxConcurrency(MAX_IN_FLIGHT).run(request::run);
+            return LoadRunner.atRate(perSecond).duration(duration).poisson(seed).maxConcurrency(MAX_IN_FLIGHT).run(request);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
         }
-    }
-
-    @FunctionalInterface
-    private interface LoadRunnerRequest {
-        void run(long sequence) throws Exception;
     }
 
     private static void record(LabReport report, Map<CacheStrategy, Cell[]> cells, Duration measured) {
