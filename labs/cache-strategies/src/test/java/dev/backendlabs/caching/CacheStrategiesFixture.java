@@ -28,6 +28,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.SplittableRandom;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.DoubleBinaryOperator;
 import java.util.function.LongFunction;
 
 /**
@@ -171,40 +172,52 @@ public final class CacheStrategiesFixture {
          * Che's approximation of an LRU cache of {@code capacity} keys, extended for cache-aside
          * writes: a share {@code w} of requests are writes with the same popularity, and a write
          * deletes the key. A read of key i hits when the last request for i before it was a read
-         * less than T requests ago: {@code h_i = (1 − w)(1 − e^(−p_i T))}, the same expression is the
-         * probability that i is cached, and T solves {@code Σ_i (1 − w)(1 − e^(−p_i T)) = capacity}.
-         * With w = 0 this is Che's approximation as published.
+         * less than T requests ago: {@code h_i = (1 − w)(1 − e^(−p_i T))}; that is also the
+         * probability that i is cached, so T solves {@code Σ_i h_i = capacity}. With w = 0 this is
+         * Che's approximation as published.
          *
          * @return the hit ratio of reads
          */
         public double lruHitRatio(double capacity, double writeShare) {
+            return hitRatio(capacity, (p, t) -> (1 - writeShare) * -Math.expm1(-p * t));
+        }
+
+        /**
+         * The same for random eviction (a victim picked uniformly, as {@code allkeys-random} does):
+         * an entry leaves at rate 1/T whatever its use, is brought back by a read at rate
+         * {@code (1 − w) p_i} and deleted by a write at {@code w p_i}, so it is cached with
+         * probability {@code (1 − w) p_i T / (1 + p_i T)}.
+         *
+         * @return the hit ratio of reads
+         */
+        public double randomHitRatio(double capacity, double writeShare) {
+            return hitRatio(capacity, (p, t) -> (1 - writeShare) * p * t / (1 + p * t));
+        }
+
+        /** {@code Σ p_i h_i(T)}, T found by bisection such that {@code Σ h_i(T) = capacity}. */
+        private double hitRatio(double capacity, DoubleBinaryOperator cached) {
             double low = 0;
             double high = 1;
-            while (cached(high, writeShare) < capacity) {
+            while (sum(high, cached, false) < capacity) {
                 high *= 2;
             }
             for (int i = 0; i < 100; i++) {
                 double mid = (low + high) / 2;
-                if (cached(mid, writeShare) < capacity) {
+                if (sum(mid, cached, false) < capacity) {
                     low = mid;
                 } else {
                     high = mid;
                 }
             }
-            double t = (low + high) / 2;
-            double hits = 0;
-            for (double p : probability) {
-                hits += p * (1 - writeShare) * -Math.expm1(-p * t);
-            }
-            return hits;
+            return sum((low + high) / 2, cached, true);
         }
 
-        private double cached(double t, double writeShare) {
-            double keysCached = 0;
+        private double sum(double t, DoubleBinaryOperator cached, boolean weighted) {
+            double total = 0;
             for (double p : probability) {
-                keysCached += (1 - writeShare) * -Math.expm1(-p * t);
+                total += (weighted ? p : 1) * cached.applyAsDouble(p, t);
             }
-            return keysCached;
+            return total;
         }
         // endregion
     }
