@@ -67,10 +67,6 @@ final class RedisTier {
         this.metrics = metrics;
     }
 
-    CachePolicy policy() {
-        return policy;
-    }
-
     CacheMetrics metrics() {
         return metrics;
     }

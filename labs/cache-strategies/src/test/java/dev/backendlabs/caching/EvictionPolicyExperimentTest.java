@@ -72,8 +72,8 @@ class EvictionPolicyExperimentTest {
             caffeine[i] = caffeine(trace, capacity[i], warmUp);
             plainLru[i] = plainLru(trace, capacity[i], warmUp);
         }
-        hitRatios.put("Caffeine (W-TinyLFU)", caffeine);
-        hitRatios.put("plain LRU (LinkedHashMap)", plainLru);
+        hitRatios.put("Caffeine W-TinyLFU", caffeine);
+        hitRatios.put("LinkedHashMap LRU", plainLru);
 
         for (int i = 0; i < SKEWS.length; i++) {
             Zipf zipf = new Zipf(CacheStrategiesFixture.PRODUCTS, SKEWS[i]);

@@ -46,8 +46,8 @@ class HotKeyStampedeTest {
     private static final Duration LEASE_TTL = Duration.ofSeconds(1);
     private static final String CHART = "db-queries-per-expiry.png";
 
-    /** The queries of each counted expiry, and the misses and Redis failures of all of them. */
-    private record Storm(long[] queries, long misses, long redisFailures) {
+    /** The queries of each counted expiry, and the misses, stale answers and Redis failures of all of them. */
+    private record Storm(long[] queries, long misses, long staleServed, long redisFailures) {
         long allQueries() {
             return Arrays.stream(queries).sum();
         }
@@ -90,6 +90,7 @@ class HotKeyStampedeTest {
         record(report, "lease + stale-while-revalidate", storm, "db_queries_per_expiry_lease",
                 "A short Redis lease per key with stale-while-revalidate: database queries per expiry, same schedule.");
         assertThat(storm.queries()).as("queries of each expiry").containsOnly(1);
+        assertThat(storm.staleServed()).as("reads answered with the stale value during the rebuilds").isPositive();
     }
 
     @Experiment
@@ -130,12 +131,13 @@ class HotKeyStampedeTest {
             long staleWindow = catalog instanceof LeasedCache ? STALE_WINDOW.toMillis() : 0;
             long[] queries = new long[expiries(scale)];
             long misses = 0;
+            long staleServed = 0;
             for (int run = -1; run < queries.length; run++) { // run -1 warms up connections and code paths
                 try (Jedis jedis = pool.getResource()) {
                     jedis.del(policy.key(HOT), policy.leaseKey(HOT));
                 }
                 catalog.find(HOT);
-                long[] before = new long[2];
+                long[] before = new long[3]; // queries, misses and stale answers when the expiry is set
                 CountDownLatch burst = new CountDownLatch(1);
                 try (ExecutorService readers = Executors.newVirtualThreadPerTaskExecutor()) {
                     for (int i = 0; i < READERS; i++) {
@@ -148,6 +150,7 @@ class HotKeyStampedeTest {
                         LockSupport.parkNanos(LEAD.toNanos());
                         before[0] = database.reads();
                         before[1] = catalog.metrics().misses();
+                        before[2] = catalog.metrics().staleServed();
                         try (Jedis jedis = pool.getResource()) {
                             jedis.pexpire(policy.key(HOT), staleWindow + COUNTDOWN.toMillis());
                         }
@@ -160,9 +163,10 @@ class HotKeyStampedeTest {
                 if (run >= 0) {
                     queries[run] = database.reads() - before[0];
                     misses += catalog.metrics().misses() - before[1];
+                    staleServed += catalog.metrics().staleServed() - before[2];
                 }
             }
-            return new Storm(queries, misses, catalog.metrics().redisFailures());
+            return new Storm(queries, misses, staleServed, catalog.metrics().redisFailures());
         }
     }
 
@@ -181,8 +185,8 @@ class HotKeyStampedeTest {
 
     private static void record(LabReport report, String label, Storm storm, String metric, String claim) {
         report.metric(metric, storm.meanQueries(), "queries", claim + " Mean of " + storm.queries().length + " expiries.");
-        report.table(ReportTable.of("Database queries per expiry: " + label, "queries of each expiry", "misses", "Redis failures")
-                .row(Arrays.toString(storm.queries()), storm.misses(), storm.redisFailures()));
+        report.table(ReportTable.of("Database queries per expiry: " + label, "queries of each expiry", "misses", "stale answers",
+                "Redis failures").row(Arrays.toString(storm.queries()), storm.misses(), storm.staleServed(), storm.redisFailures()));
         report.bars(CHART, "Database queries per expiry of a hot key, 200 readers arriving as it expires", "defence (strategy)",
                 "database queries per expiry (queries)").series(label, List.of("mean per expiry"), List.of(storm.meanQueries()));
     }
