@@ -94,7 +94,7 @@ class HotKeyStampedeTest {
     }
 
     @Experiment
-    void xfetchRebuildsAHotKeyBeforeItExpires(RedisBackend redis, Scale scale, LabReport report) throws InterruptedException {
+    void xfetchWithBetaOneUnderTheSameSchedule(RedisBackend redis, Scale scale, LabReport report) throws InterruptedException {
         Storm storm = storm(redis, scale, "xfetch", XFetchCache::new);
 
         record(report, "XFetch, β = 1", storm, "db_queries_per_expiry_xfetch",
@@ -103,7 +103,7 @@ class HotKeyStampedeTest {
     }
 
     @Experiment
-    void xfetchWithBetaTwoRebuildsEarlierAndLessOften(RedisBackend redis, Scale scale, LabReport report) throws InterruptedException {
+    void xfetchWithBetaTwoUnderTheSameSchedule(RedisBackend redis, Scale scale, LabReport report) throws InterruptedException {
         Storm storm = storm(redis, scale, "xfetch-beta-2",
                 (database, pool, policy) -> new XFetchCache(database, pool, policy, 2.0,
                         () -> 1 - ThreadLocalRandom.current().nextDouble()));
