@@ -1,0 +1,193 @@
+package dev.backendlabs.caching;
+
+import dev.backendlabs.shared.Scale;
+import dev.backendlabs.shared.backend.RedisBackend;
+import dev.backendlabs.shared.junit.Experiment;
+import dev.backendlabs.shared.junit.Lab;
+import dev.backendlabs.shared.load.LoadRunner;
+import dev.backendlabs.shared.report.LabReport;
+import dev.backendlabs.shared.report.ReportTable;
+import org.junit.jupiter.api.Test;
+import redis.clients.jedis.Jedis;
+import redis.clients.jedis.JedisPool;
+
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.locks.LockSupport;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * A hot key expires under load, and every strategy faces the same schedule ({@link #storm}): the
+ * key is stored fresh, a steady stream of reads arrives from then on, and at the moment the key
+ * expires 200 more readers arrive at once. The database queries of each such expiry are counted.
+ * Cache-aside, single-flight and the lease are claims (exact counts); XFetch is probabilistic, so
+ * its runs are experiments that record what it did, and {@code EarlyExpirationTest} pins its rule.
+ */
+@Lab
+class HotKeyStampedeTest {
+
+    private static final int READERS = 200;
+    private static final long HOT = 4_242;
+    /** Long enough that only the expiry the schedule sets happens during a run. */
+    private static final Duration TTL = Duration.ofMinutes(1);
+    private static final Duration STALE_WINDOW = Duration.ofSeconds(1);
+    /** Steady reads before the expiry is set, the countdown to it (XFetch's chance to act), and reads after it. */
+    private static final Duration LEAD = Duration.ofMillis(50);
+    private static final Duration COUNTDOWN = Duration.ofMillis(50);
+    private static final Duration PAST_EXPIRY = Duration.ofMillis(100);
+    /** The hot key's steady traffic: without reads before the expiry, XFetch has nothing to act on. */
+    private static final int BACKGROUND_PER_SECOND = 8_000;
+    private static final Duration LEASE_TTL = Duration.ofSeconds(1);
+    private static final String CHART = "db-queries-per-expiry.png";
+
+    /** The queries of each counted expiry, and the misses, stale answers and Redis failures of all of them. */
+    private record Storm(long[] queries, long misses, long staleServed, long redisFailures) {
+        long allQueries() {
+            return Arrays.stream(queries).sum();
+        }
+
+        double meanQueries() {
+            return Arrays.stream(queries).average().orElseThrow();
+        }
+    }
+
+    private interface Strategy {
+        RedisCatalog open(ProductCatalog database, JedisPool pool, CachePolicy policy);
+    }
+
+    @Test
+    void cacheAsideSendsOneQueryPerConcurrentMissWhenAHotKeyExpires(RedisBackend redis, Scale scale, LabReport report)
+            throws InterruptedException {
+        Storm storm = storm(redis, scale, "naive", CacheAside::new);
+
+        record(report, "naive (cache-aside)", storm, "db_queries_per_expiry_naive",
+                "Cache-aside without a defence: database queries per expiry of a hot key when 200 readers arrive as it expires.");
+        assertThat(storm.allQueries()).as("every miss is a query").isEqualTo(storm.misses());
+        assertThat(Arrays.stream(storm.queries()).min().orElseThrow()).as("fewest queries of an expiry").isGreaterThan(1);
+    }
+
+    @Test
+    void readThroughLoadsAHotKeyOncePerExpiry(RedisBackend redis, Scale scale, LabReport report) throws InterruptedException {
+        Storm storm = storm(redis, scale, "single-flight", ReadThroughCache::new);
+
+        record(report, "single-flight (read-through)", storm, "db_queries_per_expiry_single_flight",
+                "Read-through with in-process single-flight: database queries per expiry, same schedule.");
+        assertThat(storm.queries()).as("queries of each expiry").containsOnly(1);
+    }
+
+    @Test
+    void leaseLoadsAHotKeyOncePerExpiryAndServesTheStaleValueMeanwhile(RedisBackend redis, Scale scale, LabReport report)
+            throws InterruptedException {
+        Storm storm = storm(redis, scale, "lease",
+                (database, pool, policy) -> new LeasedCache(database, pool, policy, LEASE_TTL, STALE_WINDOW));
+
+        record(report, "lease + stale-while-revalidate", storm, "db_queries_per_expiry_lease",
+                "A short Redis lease per key with stale-while-revalidate: database queries per expiry, same schedule.");
+        assertThat(storm.queries()).as("queries of each expiry").containsOnly(1);
+        assertThat(storm.staleServed()).as("reads answered with the stale value during the rebuilds").isPositive();
+    }
+
+    @Experiment
+    void xfetchWithBetaOneUnderTheSameSchedule(RedisBackend redis, Scale scale, LabReport report) throws InterruptedException {
+        Storm storm = storm(redis, scale, "xfetch", XFetchCache::new);
+
+        record(report, "XFetch, β = 1", storm, "db_queries_per_expiry_xfetch",
+                "XFetch with the paper's beta = 1, delta measured by each load: database queries per expiry, same schedule.");
+        assertThat(storm.queries()).as("expiries measured").hasSize(expiries(scale));
+    }
+
+    @Experiment
+    void xfetchWithBetaTwoUnderTheSameSchedule(RedisBackend redis, Scale scale, LabReport report) throws InterruptedException {
+        Storm storm = storm(redis, scale, "xfetch-beta-2",
+                (database, pool, policy) -> new XFetchCache(database, pool, policy, 2.0,
+                        () -> 1 - ThreadLocalRandom.current().nextDouble()));
+
+        record(report, "XFetch, β = 2", storm, "db_queries_per_expiry_xfetch_beta_2",
+                "XFetch with beta = 2 (rebuilds earlier): database queries per expiry, same schedule.");
+        assertThat(storm.queries()).as("expiries measured").hasSize(expiries(scale));
+    }
+
+    // region schedule
+    /**
+     * One expiry, {@code expiries} times after a warm-up. The key is stored fresh through the strategy
+     * (its δ is that load's time) and a steady stream of reads arrives at {@value #BACKGROUND_PER_SECOND}/s
+     * (open loop). After {@link #LEAD} the key is set to expire {@link #COUNTDOWN} later (PEXPIRE: the
+     * same last stretch of life as any TTL), and at that moment 200 more readers are released at once.
+     * The queries from then to the end of the stream are the queries of that expiry; the rebuilt
+     * key lives a minute, so a stalled machine cannot squeeze a second expiry into the run.
+     */
+    private static Storm storm(RedisBackend redis, Scale scale, String name, Strategy strategy) throws InterruptedException {
+        CachePolicy policy = CacheStrategiesFixture.policy("stampede-" + name, TTL, TTL);
+        ProductRepository database = new ProductRepository(CacheStrategiesFixture.database());
+        // Timeouts far above the latency budget: a busy machine must not turn reads into database fallbacks here.
+        try (JedisPool pool = redis.newPool(2 * READERS, Duration.ofSeconds(2))) {
+            RedisCatalog catalog = strategy.open(database, pool, policy);
+            long staleWindow = catalog instanceof LeasedCache ? STALE_WINDOW.toMillis() : 0;
+            long[] queries = new long[expiries(scale)];
+            long misses = 0;
+            long staleServed = 0;
+            for (int run = -1; run < queries.length; run++) { // run -1 warms up connections and code paths
+                try (Jedis jedis = pool.getResource()) {
+                    jedis.del(policy.key(HOT), policy.leaseKey(HOT));
+                }
+                catalog.find(HOT);
+                long[] before = new long[3]; // queries, misses and stale answers when the expiry is set
+                CountDownLatch burst = new CountDownLatch(1);
+                try (ExecutorService readers = Executors.newVirtualThreadPerTaskExecutor()) {
+                    for (int i = 0; i < READERS; i++) {
+                        readers.execute(() -> {
+                            awaitQuietly(burst);
+                            catalog.find(HOT);
+                        });
+                    }
+                    readers.execute(() -> {
+                        LockSupport.parkNanos(LEAD.toNanos());
+                        before[0] = database.reads();
+                        before[1] = catalog.metrics().misses();
+                        before[2] = catalog.metrics().staleServed();
+                        try (Jedis jedis = pool.getResource()) {
+                            jedis.pexpire(policy.key(HOT), staleWindow + COUNTDOWN.toMillis());
+                        }
+                        LockSupport.parkNanos(COUNTDOWN.toNanos());
+                        burst.countDown();
+                    });
+                    LoadRunner.atRate(BACKGROUND_PER_SECOND).duration(LEAD.plus(COUNTDOWN).plus(PAST_EXPIRY)).poisson(run)
+                            .run(sequence -> catalog.find(HOT));
+                }
+                if (run >= 0) {
+                    queries[run] = database.reads() - before[0];
+                    misses += catalog.metrics().misses() - before[1];
+                    staleServed += catalog.metrics().staleServed() - before[2];
+                }
+            }
+            return new Storm(queries, misses, staleServed, catalog.metrics().redisFailures());
+        }
+    }
+
+    private static int expiries(Scale scale) {
+        return scale.pick(3, 20);
+    }
+    // endregion
+
+    private static void awaitQuietly(CountDownLatch latch) {
+        try {
+            latch.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void record(LabReport report, String label, Storm storm, String metric, String claim) {
+        report.metric(metric, storm.meanQueries(), "queries", claim + " Mean of " + storm.queries().length + " expiries.");
+        report.table(ReportTable.of("Database queries per expiry: " + label, "queries of each expiry", "misses", "stale answers",
+                "Redis failures").row(Arrays.toString(storm.queries()), storm.misses(), storm.staleServed(), storm.redisFailures()));
+        report.bars(CHART, "Database queries per expiry of a hot key, 200 readers arriving as it expires", "defence (strategy)",
+                "database queries per expiry (queries)").series(label, List.of("mean per expiry"), List.of(storm.meanQueries()));
+    }
+}
