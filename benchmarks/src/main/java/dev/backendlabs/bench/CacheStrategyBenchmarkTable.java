@@ -47,7 +47,8 @@ public final class CacheStrategyBenchmarkTable {
         md.append("---|\n");
         for (Map.Entry<String, Map<String, JsonNode>> row : rows.entrySet()) {
             String[] key = row.getKey().split("\\|");
-            md.append(String.format(Locale.ROOT, "| %d | %s | %.0f %% |", Integer.parseInt(key[0]), key[1], Double.parseDouble(key[2]) * 100));
+            md.append(String.format(Locale.ROOT, "| %d | %s | %.0f %% |", Integer.parseInt(key[0]), key[1],
+                    Double.parseDouble(key[2]) * 100));
             List<String> present = new ArrayList<>();
             for (String strategy : STRATEGIES) {
                 JsonNode result = row.getValue().get(strategy);
