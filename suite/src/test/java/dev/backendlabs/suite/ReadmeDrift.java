@@ -25,6 +25,8 @@ final class ReadmeDrift {
             "## What the tests prove", "## Break it", "## In production", "## Further reading");
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Pattern PLACEHOLDER = Pattern.compile(
+            "^<[A-Z][^>]*>?$|: <[a-z][^>]*>|~N s|RESULTS-[A-Z]|No reference run yet|__[A-Za-z]+__");
     private static final Pattern METRIC = Pattern.compile("`([a-z][a-z0-9]*(?:_[a-z0-9]+)+)`");
     private static final Pattern CLASS_METHOD = Pattern.compile("`((?:[A-Z][A-Za-z0-9]*\\.)+)([a-z][A-Za-z0-9]*)(?:\\([^`]*\\))?`");
     private static final Pattern EXCERPT = Pattern.compile("<!-- excerpt: ([^#\\s]+)#([A-Za-z0-9_-]+) -->\\s*\\n```[a-z]*\\n(.*?)\\n```",
@@ -49,6 +51,24 @@ final class ReadmeDrift {
         }
         if (!readme.startsWith("# ") || !readme.lines().findFirst().orElse("").contains(":")) {
             problems.add("README must start with '# <Pattern>: <the claim the lab proves>'");
+        }
+        return problems;
+    }
+
+    /**
+     * A published lab's README keeps none of the template's placeholders: an angle-bracketed prose
+     * instruction, the {@code ~N s} run time, a {@code RESULTS-} marker or the "no reference run yet" text
+     * (code blocks and inline code may hold angle brackets of their own).
+     */
+    List<String> placeholders() {
+        List<String> problems = new ArrayList<>();
+        boolean code = false;
+        for (String line : readme.lines().toList()) {
+            if (line.startsWith("```")) {
+                code = !code;
+            } else if (!code && PLACEHOLDER.matcher(line.replaceAll("`[^`]*`", "``")).find()) {
+                problems.add("template placeholder left in: " + line);
+            }
         }
         return problems;
     }

@@ -64,6 +64,19 @@ class ReadmeDriftTest {
         assertThat(Repository.labFolders()).as("labs without a row in the root README")
                 .allMatch(lab -> linked.contains(lab) || coming.contains(lab));
         assertThat(linked).as("rows linking to labs that do not exist").isSubsetOf(Repository.labFolders());
+        for (String lab : linked) {
+            assertThat(new ReadmeDrift(Repository.root(), Repository.root().resolve("labs").resolve(lab)).placeholders())
+                    .as("the README of %s, which the root README links as published", lab).isEmpty();
+        }
+    }
+
+    @Test
+    void theTemplatesPlaceholdersAreFoundOutsideCodeBlocks() throws IOException {
+        Path template = Repository.root().resolve("labs/_template");
+        List<String> found = new ReadmeDrift(Repository.root(), template).placeholders();
+
+        assertThat(found).as("placeholders of the template's README").hasSizeGreaterThanOrEqualTo(8)
+                .noneMatch(line -> line.contains("./mvnw test"));
     }
 
     @Test
