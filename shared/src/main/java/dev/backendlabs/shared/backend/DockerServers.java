@@ -1,6 +1,5 @@
 package dev.backendlabs.shared.backend;
 
-import io.github.resilience4j.core.functions.CheckedSupplier;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.testcontainers.containers.GenericContainer;
@@ -12,7 +11,6 @@ import redis.clients.jedis.Jedis;
 
 import java.sql.Connection;
 import java.sql.DriverManager;
-import java.time.Duration;
 import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
@@ -30,8 +28,6 @@ import java.util.function.Supplier;
  * keeps its file system. Not verified by CI, which has no Docker engine; see the README.
  */
 final class DockerServers {
-
-    private static final Duration RESTART_TIMEOUT = Duration.ofSeconds(60);
 
     private DockerServers() {
     }
@@ -119,47 +115,6 @@ final class DockerServers {
         } catch (RuntimeException | Error e) {
             container.stop();
             throw e;
-        }
-    }
-
-    /**
-     * An outage in docker mode: {@code docker stop} (SIGTERM, then SIGKILL after 10 s) and
-     * {@code docker start} of the same container, which keeps its fixed host port and its data.
-     * {@link #start()} returns once the server answers a real request again.
-     */
-    private static final class RestartedContainer implements FaultControl {
-
-        private final GenericContainer<?> container;
-        private final String name;
-        private final CheckedSupplier<?> ready;
-        private boolean stopped;
-
-        RestartedContainer(GenericContainer<?> container, String name, CheckedSupplier<?> ready) {
-            this.container = container;
-            this.name = name;
-            this.ready = ready;
-        }
-
-        @Override
-        public synchronized void stop() {
-            if (!stopped) {
-                container.getDockerClient().stopContainerCmd(container.getContainerId()).withTimeout(10).exec();
-                stopped = true;
-            }
-        }
-
-        @Override
-        public synchronized void start() {
-            if (stopped) {
-                container.getDockerClient().startContainerCmd(container.getContainerId()).exec();
-                Restarts.retry(name + " container " + container.getContainerId(), RESTART_TIMEOUT, ready);
-                stopped = false;
-            }
-        }
-
-        @Override
-        public synchronized boolean running() {
-            return !stopped;
         }
     }
 }

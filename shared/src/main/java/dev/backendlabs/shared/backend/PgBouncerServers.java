@@ -1,6 +1,5 @@
 package dev.backendlabs.shared.backend;
 
-import io.github.resilience4j.core.functions.CheckedSupplier;
 import org.postgresql.Driver;
 import org.testcontainers.Testcontainers;
 import org.testcontainers.containers.GenericContainer;
@@ -11,7 +10,6 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
-import java.time.Duration;
 import java.util.List;
 import java.util.Properties;
 import java.util.function.Supplier;
@@ -28,7 +26,6 @@ final class PgBouncerServers {
     /** The environment variable of the external mode, e.g. {@code jdbc:postgresql://127.0.0.1:6432/labs}. */
     static final String URL = "LABS_PGBOUNCER_URL";
 
-    private static final Duration RESTART_TIMEOUT = Duration.ofSeconds(30);
     private static final String CONTAINER_CONFIG = "/etc/pgbouncer/pgbouncer.ini";
     private static final String CONTAINER_AUTH_FILE = "/etc/pgbouncer/userlist.txt";
 
@@ -65,7 +62,7 @@ final class PgBouncerServers {
         container.start();
         String host = container.getHost();
         String database = adminDatabase(postgres);
-        FaultControl control = new RestartedContainer(container, () -> {
+        FaultControl control = new RestartedContainer(container, "pgbouncer", () -> {
             try (Connection connection = DriverManager.getConnection("jdbc:postgresql://" + host + ":" + hostPort + "/" + database,
                     postgres.user(), postgres.password())) {
                 return connection.isValid(2);
@@ -133,41 +130,6 @@ final class PgBouncerServers {
         } catch (SQLException e) {
             throw new IllegalStateException("Cannot read default_pool_size from PgBouncer's admin console as " + user
                     + " (the user must be one of its admin_users)", e);
-        }
-    }
-
-    /** {@code docker stop} / {@code docker start} of the same container, on its fixed host port. */
-    private static final class RestartedContainer implements FaultControl {
-
-        private final GenericContainer<?> container;
-        private final CheckedSupplier<?> ready;
-        private boolean stopped;
-
-        RestartedContainer(GenericContainer<?> container, CheckedSupplier<?> ready) {
-            this.container = container;
-            this.ready = ready;
-        }
-
-        @Override
-        public synchronized void stop() {
-            if (!stopped) {
-                container.getDockerClient().stopContainerCmd(container.getContainerId()).withTimeout(10).exec();
-                stopped = true;
-            }
-        }
-
-        @Override
-        public synchronized void start() {
-            if (stopped) {
-                container.getDockerClient().startContainerCmd(container.getContainerId()).exec();
-                Restarts.retry("pgbouncer container " + container.getContainerId(), RESTART_TIMEOUT, ready);
-                stopped = false;
-            }
-        }
-
-        @Override
-        public synchronized boolean running() {
-            return !stopped;
         }
     }
 }
