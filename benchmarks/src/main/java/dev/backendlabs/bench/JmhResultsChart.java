@@ -58,13 +58,14 @@ public final class JmhResultsChart {
             byThreads.computeIfAbsent(result.path("threads").asInt(), t -> new LinkedHashMap<>())
                     .put(label(result), score(result));
         }
-        long categories = results.stream().map(JmhResultsChart::label).distinct().count();
-        if (categories > 4) {
+        // Every series spans every benchmark (XChart requires one category list); a benchmark run at
+        // some thread counts only gets no bar (null) at the others.
+        List<String> categories = results.stream().map(JmhResultsChart::label).distinct().toList();
+        if (categories.size() > 4) {
             chart.getStyler().setXAxisLabelRotation(20);
         }
         byThreads.forEach((threads, scores) -> chart.addSeries(threads + (threads == 1 ? " thread" : " threads"),
-                new ArrayList<>(scores.keySet()),
-                new ArrayList<>(scores.values())));
+                categories, categories.stream().map(scores::get).toList()));
         return chart;
     }
 

@@ -114,8 +114,10 @@ final class Pipe {
                 continue;
             }
             lane.pace(size);
-            out.write(bytes, offset, size);
+            // Counted before the write: once the client holds the bytes, the count already includes them (counted
+            // after, a client that reads the count right after its reply could miss the reply's last slice).
             lane.forwarded(size);
+            out.write(bytes, offset, size);
             offset += size;
         }
     }
