@@ -183,12 +183,20 @@ public final class CdcRelay implements AutoCloseable {
     /**
      * Creates the publication and the slot if they are missing, then starts the engine on its own
      * thread. Returns at once; the events committed since the slot's creation follow.
+     *
+     * @throws SlotInvalidatedException if the slot exists but PostgreSQL has invalidated it: nothing is started
      */
     public synchronized void start() throws SQLException {
         if (engine != null) {
             throw new IllegalStateException("cdc relay: already started");
         }
         prepare();
+        SlotState state = slotState().orElseThrow(() -> new IllegalStateException("cdc relay: slot " + slot + " vanished"));
+        if ("lost".equals(state.walStatus())) {
+            throw new SlotInvalidatedException("cdc relay: replication slot " + slot + " was invalidated (wal_status = lost): the WAL it"
+                    + " needed was removed (max_slot_wal_keep_size). Drop it and create a new one; the events committed since the last"
+                    + " published one are no longer in the log");
+        }
         engine = DebeziumEngine.create(ChangeEventFormat.of(Connect.class))
                 .using(engineProperties)
                 .using((success, message, error) -> {
@@ -231,8 +239,8 @@ public final class CdcRelay implements AutoCloseable {
     }
 
     /** Publishes one batch of routed events; returns only once Kafka acknowledged all of it, or when the relay closes. */
-    private void handleBatch(List<RecordChangeEvent<SourceRecord>> records, DebeziumEngine.RecordCommitter<RecordChangeEvent<SourceRecord>> committer)
-            throws InterruptedException {
+    private void handleBatch(List<RecordChangeEvent<SourceRecord>> records,
+                             DebeziumEngine.RecordCommitter<RecordChangeEvent<SourceRecord>> committer) throws InterruptedException {
         List<PendingEvent> events = new ArrayList<>(records.size());
         for (RecordChangeEvent<SourceRecord> record : records) {
             if (record.record().value() != null) {
@@ -332,8 +340,8 @@ public final class CdcRelay implements AutoCloseable {
     public synchronized void close() {
         closing = true;
         try {
-            if (engine != null && stopped.getCount() > 0) {
-                engine.close();
+            if (engine != null) {
+                closeEngine();
             }
             if (thread != null) {
                 thread.join(Duration.ofSeconds(30));
@@ -344,6 +352,14 @@ public final class CdcRelay implements AutoCloseable {
             Thread.currentThread().interrupt();
         } finally {
             publisher.close();
+        }
+    }
+
+    private void closeEngine() throws IOException {
+        try {
+            engine.close();
+        } catch (IllegalStateException stopping) {
+            // The engine stopped, or is stopping, by itself (a failed batch, a slot it could not use): nothing to close.
         }
     }
 

@@ -74,17 +74,9 @@ final class OutboxFixture {
         return topic;
     }
 
-    /**
-     * A relay's producer: idempotent, {@code acks=all}, {@code linger.ms=0} (a relay sends its batch
-     * and waits for it; it never flushes) and a 1 s {@code max.block.ms}, below every ack timeout
-     * here. Delivery and request timeouts keep their generous defaults (30 s, 10 s): the relay's ack
-     * timeout, not the producer, bounds a pass, and a slow broker on a loaded machine gets time.
-     */
+    /** A relay's producer settings: {@link RelayVariant#producerProperties}. */
     static Properties producerProperties(KafkaBackend kafka) {
-        Properties properties = kafka.producerProperties();
-        properties.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 1_000);
-        properties.put(ProducerConfig.LINGER_MS_CONFIG, 0);
-        return properties;
+        return RelayVariant.producerProperties(kafka);
     }
 
     static KafkaProducer<String, String> producer(KafkaBackend kafka) {
