@@ -10,8 +10,10 @@ import java.sql.SQLException;
 import java.sql.Savepoint;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
 
@@ -94,8 +96,10 @@ public final class OutboxRelay extends BatchRelay {
     /**
      * Fills the batch from as many partitions as it takes, round-robin from where the last pass
      * stopped: for each partition that has rows and whose lock it gets, it claims the partition's
-     * oldest rows, up to what the batch still has room for. A partition is locked only when it has
-     * rows (checked in the same round trip), so a relay never holds the locks of empty partitions and
+     * oldest rows, up to what the batch still has room for. One round trip finds the partitions
+     * that have rows, so a pass over a trickle does not ask every partition in turn. A partition is
+     * locked only when it has rows (checked again in the lock's round trip, as another relay may
+     * have emptied it meanwhile), so a relay never holds the locks of empty partitions and
      * makes other relays skip them; and a partition is left as soon as the batch is full, so a relay
      * facing a deep backlog holds one partition per pass, as before, while a relay keeping up with a
      * trickle gathers every partition's few rows into one batch, one send and one commit.
@@ -108,14 +112,20 @@ public final class OutboxRelay extends BatchRelay {
     @Override
     protected List<PendingEvent> claim(Connection connection, int limit) throws SQLException {
         List<PendingEvent> claimed = new ArrayList<>();
-        try (PreparedStatement lock = connection.prepareStatement("SELECT CASE WHEN EXISTS (SELECT 1 FROM outbox WHERE partition_no = ?)"
+        try (PreparedStatement nonEmpty = connection.prepareStatement("SELECT coalesce(array_agg(p), '{}') FROM generate_series(0, ? - 1) p"
+                + " WHERE EXISTS (SELECT 1 FROM outbox WHERE partition_no = p)");
+             PreparedStatement lock = connection.prepareStatement("SELECT CASE WHEN EXISTS (SELECT 1 FROM outbox WHERE partition_no = ?)"
                 + " THEN pg_try_advisory_xact_lock(?, ?) ELSE false END");
              PreparedStatement select = connection.prepareStatement("SELECT " + COLUMNS + " FROM outbox WHERE partition_no = ?"
                      + " ORDER BY id LIMIT ? FOR UPDATE NOWAIT")) {
+            Set<Integer> withRows = partitionsWithRows(nonEmpty);
             int start = next;
             for (int i = 0; i < partitions && claimed.size() < limit; i++) {
                 int partition = (start + i) % partitions;
-                lock.setInt(1, partition);
+                if (!withRows.contains(partition)) {
+                    continue;
+                }
+                lock.setInt(1, partition); // checked again: another relay may have emptied it since
                 lock.setInt(2, LOCK_NAMESPACE);
                 lock.setInt(3, partition);
                 if (!isTrue(lock)) {
@@ -145,6 +155,19 @@ public final class OutboxRelay extends BatchRelay {
             }
         }
         return claimed;
+    }
+
+    /** The partitions that have rows, found in one round trip (an index probe per partition on the server). */
+    private Set<Integer> partitionsWithRows(PreparedStatement nonEmpty) throws SQLException {
+        nonEmpty.setInt(1, partitions);
+        try (ResultSet row = nonEmpty.executeQuery()) {
+            row.next();
+            Set<Integer> withRows = new HashSet<>();
+            for (Integer partition : (Integer[]) row.getArray(1).getArray()) {
+                withRows.add(partition);
+            }
+            return withRows;
+        }
     }
 
     /** Runs a query whose single row holds a single boolean. */
