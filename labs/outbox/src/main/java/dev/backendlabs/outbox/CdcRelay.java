@@ -139,7 +139,6 @@ public final class CdcRelay implements AutoCloseable {
         return new Builder(dataSource);
     }
 
-    // region cdc-engine
     /** Debezium's PostgreSQL connector, reading only the outbox's inserts, and the Outbox Event Router mapping our columns. */
     private static Properties engineProperties(Builder builder) {
         Properties p = new Properties();
@@ -156,6 +155,7 @@ public final class CdcRelay implements AutoCloseable {
         p.setProperty("publication.name", builder.slot);
         p.setProperty("publication.autocreate.mode", "disabled");         // the relay creates it: inserts only
         p.setProperty("table.include.list", "public.outbox");
+        // region cdc-engine
         // No snapshot at all: rows already in the outbox are not events to replay (the slot holds what is pending), and
         // without offsets the first start streams from the slot's confirmed position.
         p.setProperty("snapshot.mode", "configuration_based");
@@ -176,9 +176,9 @@ public final class CdcRelay implements AutoCloseable {
         p.setProperty("transforms.outbox.table.fields.additional.placement", "event_type:header,id:header:outbox_id");
         p.setProperty("transforms.outbox.route.by.field", "aggregate_type");
         p.setProperty("transforms.outbox.route.topic.replacement", builder.topic);
+        // endregion
         return p;
     }
-    // endregion
 
     /**
      * Creates the publication and the slot if they are missing, then starts the engine on its own

@@ -18,7 +18,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class NotifyWakeupTest {
 
     /** Long against a wake-up (a few ms in our runs), so that only a notification can publish an order this fast. */
-    private static final Duration POLL = Duration.ofSeconds(5);
+    private static final Duration POLL = Duration.ofSeconds(3);
     /** How soon a notified relay must have published: commit to published took 22–70 ms in our runs, on a machine with other builds. */
     private static final Duration WOKEN_WITHIN = Duration.ofSeconds(1);
     /** Time for the relay's follow-up pass after a publish (a few ms; generous for a loaded machine) before it waits again. */
@@ -36,7 +36,7 @@ class NotifyWakeupTest {
 
             // A first order makes the relay's producer (its first connection to the broker): not a wake-up to time. After a
             // publish the relay makes one more pass, finds nothing and waits: IDLE lets it get there, so that when the next
-            // order commits the next poll is still about 5 s away and only a notification can publish the order sooner.
+            // order commits the next poll is still about 2.5 s away and only a notification can publish the order sooner.
             notifying.place(Order.create("customer-0", 100));
             assertThat(OutboxFixture.eventually(POLL.multipliedBy(2), Duration.ofMillis(1), () -> runner.relay().published() == 1))
                     .isTrue();

@@ -52,8 +52,8 @@ class RelayComparisonExperimentTest {
 
     @Experiment
     void pollingNotifyAndCdcSideBySide(PostgresBackend postgres, KafkaBackend kafka, Scale scale, LabReport report) throws Exception {
-        Duration duration = scale.pick(Duration.ofSeconds(5), Duration.ofSeconds(60));
-        int backlog = scale.pick(10_000, 50_000);
+        Duration duration = scale.pick(Duration.ofSeconds(4), Duration.ofSeconds(60));
+        int backlog = scale.pick(5_000, 50_000);
         Map<RelayVariant, EndToEnd> e2e = new EnumMap<>(RelayVariant.class);
         Map<RelayVariant, Double> saturation = new EnumMap<>(RelayVariant.class);
         ReportTable table = ReportTable.of("Polling, NOTIFY and CDC on the same order stream (" + scale.label() + " scale, "
