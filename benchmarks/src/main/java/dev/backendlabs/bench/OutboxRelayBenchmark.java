@@ -1,14 +1,13 @@
 package dev.backendlabs.bench;
 
 import dev.backendlabs.outbox.OutboxEvent;
-import dev.backendlabs.outbox.OutboxRelay;
 import dev.backendlabs.outbox.OutboxSchema;
 import dev.backendlabs.outbox.OutboxWriter;
+import dev.backendlabs.outbox.RelayVariant;
 import dev.backendlabs.shared.backend.Backends;
 import dev.backendlabs.shared.backend.KafkaBackend;
 import dev.backendlabs.shared.backend.LabNamespace;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
+import dev.backendlabs.shared.backend.PostgresBackend;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Level;
@@ -26,27 +25,32 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
 import javax.sql.DataSource;
 import java.sql.Connection;
 import java.sql.SQLException;
-import java.time.Duration;
-import java.util.Properties;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 
 /**
- * How many events per second does one relay move from the outbox to Kafka, by batch size?
+ * How long from a burst of events committed to the outbox until the relay has published all of
+ * them, for each of the outbox lab's relays?
  *
- * <p>Each invocation drains {@value #EVENTS} events that the setup wrote beforehand, so the
- * relay's capacity is measured, not the writer's or a polling cadence. A batch is one transaction:
- * claim with {@code FOR UPDATE NOWAIT} under a partition's advisory lock, send every event
- * asynchronously ({@code acks=all}, idempotent producer, {@code linger.ms=0}), wait for every ack
- * against one deadline, delete, commit (fsync on).
+ * <p>Each invocation writes {@value #EVENTS} events (100 aggregates, 10 events each) in one
+ * transaction with the variant's writer, then waits until the running relay has had all of them
+ * acknowledged by Kafka ({@code acks=all}, idempotent producer, {@code linger.ms=0}; fsync on).
+ * The score is the time per event of both together — the write is the same for every variant but
+ * NOTIFY's, which adds one {@code NOTIFY} statement per event.
  *
  * <ul>
- *   <li>{@code batchSize=1}: one commit and one broker round trip per event — the baseline.</li>
- *   <li>{@code batchSize=10, 100, 500}: the same work amortized over more events per round trip.</li>
+ *   <li>{@code POLLING}: the partition-owning relay at batch 100, polling every 20 ms when idle —
+ *       the baseline; a burst waits for the next poll, up to 20 ms.</li>
+ *   <li>{@code POLLING_NOTIFY}: the same relay woken by the commit's notification (1 s fallback poll).</li>
+ *   <li>{@code CDC}: Debezium's embedded engine reading the inserts from the WAL (5 ms connector
+ *       poll), publishing through the same producer code.</li>
  * </ul>
  *
- * <p>PostgreSQL and the Kafka broker run embedded in the benchmark's own fork (an in-JVM broker
- * shares the two cores with the relay), so compare batch sizes with each other, not with a broker
- * on its own machine. Expect a large step from 1 to 10, another to 100, then a plateau.
+ * <p>The variants are the lab's {@link RelayVariant}s, set up as its side-by-side experiment sets
+ * them up. PostgreSQL and the Kafka broker run embedded in the benchmark's own fork (an in-JVM
+ * broker shares the two cores with the relay), so compare the variants with each other, not with a
+ * broker on its own machine. The relay's capacity by batch size is the lab's throughput
+ * experiment.
  *
  * <h2>How to run this test</h2>
  * <pre>
@@ -62,35 +66,40 @@ import java.util.concurrent.TimeUnit;
 public class OutboxRelayBenchmark extends LabBenchmark {
 
     static final int EVENTS = 1_000;
+    private static final long TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(60);
 
-    @Param({"1", "10", "100", "500"})
-    public int batchSize;
+    @Param({"POLLING", "POLLING_NOTIFY", "CDC"})
+    public RelayVariant variant;
 
     private DataSource dataSource;
     private OutboxWriter writer;
-    private OutboxRelay relay;
+    private RelayVariant.Relay relay;
 
     @Setup(Level.Trial)
     public void start() throws SQLException {
         KafkaBackend kafka = Backends.kafka();
+        PostgresBackend postgres = Backends.postgres();
         LabNamespace namespace = new LabNamespace("outbox");
-        dataSource = Backends.postgres().pool(namespace);
+        dataSource = postgres.pool(namespace);
         try (Connection connection = dataSource.getConnection()) {
             OutboxSchema.create(connection);
             OutboxSchema.truncate(connection);
         }
-        String topic = namespace.topic("bench-" + batchSize);
+        String topic = namespace.topic("bench-" + variant.name().toLowerCase());
         kafka.createTopic(topic, 8);
-        Properties producer = kafka.producerProperties();
-        producer.put(ProducerConfig.LINGER_MS_CONFIG, 0); // the relay sends a batch and waits for it: lingering only delays the acks
-        writer = new OutboxWriter(16 * 1024, 16);
-        relay = OutboxRelay.builder(dataSource, writer).producers(() -> new KafkaProducer<String, String>(producer)).topic(topic)
-                .batchSize(batchSize).ackTimeout(Duration.ofSeconds(30)).build();
+        writer = variant.writer(new OutboxWriter(16 * 1024, 16));
+        relay = variant.create(postgres, namespace, kafka, writer, topic);
+        relay.start();
     }
 
-    /** Fills the outbox with the events the next invocation drains: 100 aggregates, 10 events each. */
-    @Setup(Level.Invocation)
-    public void fill() throws SQLException {
+    @Override
+    protected void close() throws SQLException {
+        relay.close();
+    }
+
+    @Benchmark
+    public long writeBurstAndAwaitPublished() throws SQLException {
+        long target = relay.published() + EVENTS;
         try (Connection connection = dataSource.getConnection()) {
             connection.setAutoCommit(false);
             for (int i = 0; i < EVENTS; i++) {
@@ -98,24 +107,14 @@ public class OutboxRelayBenchmark extends LabBenchmark {
             }
             connection.commit();
         }
-    }
-
-    @Override
-    protected void close() {
-        relay.close();
-    }
-
-    @Benchmark
-    public int drainOutbox() throws SQLException, InterruptedException {
-        int published = 0;
-        int batch;
-        while ((batch = relay.publishBatch()) > 0) {
-            published += batch;
+        long deadline = System.nanoTime() + TIMEOUT_NANOS;
+        while (relay.published() < target) {
+            if (System.nanoTime() - deadline > 0) {
+                throw new IllegalStateException(variant + " published " + (relay.published() - target + EVENTS) + " of " + EVENTS);
+            }
+            LockSupport.parkNanos(100_000); // leave the cores to the relay
         }
-        if (published != EVENTS) {
-            throw new IllegalStateException("Published " + published + " of " + EVENTS);
-        }
-        return published;
+        return relay.published();
     }
 
     public static void main(String[] args) throws RunnerException {

@@ -33,6 +33,21 @@ class PostgresBackendTest {
         assertThat(postgres.version()).startsWith("17.");
     }
 
+    /** What every mode promises (docs/DESIGN.md, "Durability"): commits pay their fsync, and logical decoding is available. */
+    @Test
+    void serverRunsWithFsyncAndLogicalWal(PostgresBackend postgres, LabNamespace namespace) throws SQLException {
+        try (HikariDataSource pool = postgres.dataSource(namespace);
+             Connection connection = pool.getConnection();
+             Statement statement = connection.createStatement();
+             ResultSet rows = statement.executeQuery("SELECT current_setting('fsync'), current_setting('wal_level'),"
+                     + " current_setting('max_prepared_transactions')::int")) {
+            rows.next();
+            assertThat(rows.getString(1)).isEqualTo("on");
+            assertThat(rows.getString(2)).isEqualTo("logical");
+            assertThat(rows.getInt(3)).isPositive();
+        }
+    }
+
     @Test
     void eachLabGetsItsOwnDatabase(PostgresBackend postgres) throws SQLException {
         LabNamespace first = new LabNamespace("selftest-first");

@@ -1,11 +1,8 @@
 package dev.backendlabs.outbox;
 
 import org.apache.kafka.clients.producer.Producer;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.clients.producer.RecordMetadata;
 
 import javax.sql.DataSource;
-import java.nio.charset.StandardCharsets;
 import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -16,10 +13,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.UUID;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
 
@@ -39,20 +32,10 @@ import java.util.function.Supplier;
  * pass: delivery is at least once, and consumers deduplicate by event id. Nothing is deleted before
  * Kafka has acknowledged it, so nothing committed is ever lost.
  *
- * <h2>Why the relay makes its own producer, and throws it away on a timeout</h2>
- * A relay gets a producer factory, not a producer. {@code producer.flush()} has no timeout and
- * waits for every record in the producer, including other relays' records if the producer were
- * shared; a record the broker does not take stays pending for {@code delivery.timeout.ms}. So the
- * relay never flushes: it waits on the batch's own futures until one deadline, {@code ackTimeout}
- * after the first send. When the deadline passes, the producer still holds the batch and would go
- * on sending it, so it is closed at once ({@code close(Duration.ZERO)} fails whatever is still
- * queued) and the next pass starts with a fresh producer from the factory. The transaction is
- * therefore open for at most {@code ackTimeout} plus one {@code max.block.ms} (a {@code send()} can
- * block that long for metadata or buffer space): keep {@code max.block.ms} below {@code ackTimeout}.
- *
- * <p>Because nothing flushes, configure the producer with {@code linger.ms=0}: the relay sends its
- * whole batch at once and then waits for it, so lingering would only delay the acks it waits for
- * (Kafka 4 defaults to 5 ms). A relay publishes from one thread at a time.
+ * <p>The batch is sent by an {@link EventPublisher}: the relay's own producer, made by the
+ * factory, one ack deadline ({@code ackTimeout}) for the whole batch and a fresh producer after a
+ * timeout. The transaction is therefore open for at most {@code ackTimeout} plus one
+ * {@code max.block.ms}. A relay publishes from one thread at a time.
  */
 public abstract class BatchRelay implements AutoCloseable {
 
@@ -70,13 +53,10 @@ public abstract class BatchRelay implements AutoCloseable {
     }
 
     private final DataSource dataSource;
-    private final Supplier<? extends Producer<String, String>> producers;
-    private final String topic;
+    private final EventPublisher publisher;
     private final int batchSize;
-    private final Duration ackTimeout;
     private final Hooks hooks;
     private final LongAdder published = new LongAdder();
-    private Producer<String, String> producer;
 
     /**
      * @param producers makes this relay's producer (idempotent, {@code acks=all}, {@code linger.ms=0}); the relay owns and closes it
@@ -87,17 +67,9 @@ public abstract class BatchRelay implements AutoCloseable {
         if (batchSize < 1) {
             throw new IllegalArgumentException("relay: batchSize must be >= 1, got " + batchSize);
         }
-        if (ackTimeout == null || ackTimeout.isNegative() || ackTimeout.isZero()) {
-            throw new IllegalArgumentException("relay: ackTimeout must be positive, got " + ackTimeout);
-        }
-        if (topic == null || topic.isBlank()) {
-            throw new IllegalArgumentException("relay: topic must not be blank, got '" + topic + "'");
-        }
+        this.publisher = new EventPublisher(producers, topic, ackTimeout);
         this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
-        this.producers = Objects.requireNonNull(producers, "producers");
-        this.topic = topic;
         this.batchSize = batchSize;
-        this.ackTimeout = ackTimeout;
         this.hooks = Objects.requireNonNull(hooks, "hooks");
     }
 
@@ -132,7 +104,7 @@ public abstract class BatchRelay implements AutoCloseable {
                     return 0;
                 }
                 hooks.afterClaim(rows);
-                send(rows);
+                publisher.publish(rows);
                 hooks.afterAcks(rows);
                 complete(connection, rows);
                 connection.commit();
@@ -145,61 +117,12 @@ public abstract class BatchRelay implements AutoCloseable {
         }
     }
 
-    /** Sends the batch and waits for every ack until one deadline; on a timeout the producer is replaced. */
-    private void send(List<PendingEvent> rows) throws InterruptedException {
-        long deadline = System.nanoTime() + ackTimeout.toNanos();
-        Producer<String, String> current = producer();
-        List<Future<RecordMetadata>> acks = new ArrayList<>(rows.size());
-        try {
-            for (PendingEvent row : rows) {
-                if (System.nanoTime() - deadline >= 0) {
-                    throw new TimeoutException("sent " + acks.size() + " of " + rows.size() + " records before the deadline");
-                }
-                Future<RecordMetadata> ack = current.send(record(row));
-                if (ack.isDone()) {
-                    ack.get(); // failed already (no metadata within max.block.ms): the batch has failed, stop sending it
-                }
-                acks.add(ack);
-            }
-            for (Future<RecordMetadata> ack : acks) {
-                ack.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-            }
-        } catch (TimeoutException e) {
-            discardProducer();
-            throw new RelayException("Kafka did not acknowledge " + rows.size() + " events within " + ackTimeout
-                    + "; they stay in the outbox and the producer was replaced", e);
-        } catch (ExecutionException e) {
-            throw new RelayException("Kafka refused the batch; it stays in the outbox", e.getCause());
-        }
-    }
-
-    private Producer<String, String> producer() {
-        if (producer == null) {
-            producer = Objects.requireNonNull(producers.get(), "the producer factory returned null");
-        }
-        return producer;
-    }
-
-    /** Closes the producer without waiting: whatever it still queues fails, and nothing of it is sent later. */
-    private void discardProducer() {
-        Producer<String, String> discarded = producer;
-        producer = null;
-        discarded.close(Duration.ZERO);
-    }
-
     private static void rollback(Connection connection, Exception cause) {
         try {
             connection.rollback();
         } catch (SQLException e) {
             cause.addSuppressed(e); // a broken connection cannot roll back; the server does when the session ends
         }
-    }
-
-    private ProducerRecord<String, String> record(PendingEvent row) {
-        ProducerRecord<String, String> record = new ProducerRecord<>(topic, row.aggregateId(), row.payload());
-        record.headers().add("event_id", row.eventId().toString().getBytes(StandardCharsets.UTF_8));
-        record.headers().add("event_type", row.eventType().getBytes(StandardCharsets.UTF_8));
-        return record;
     }
 
     /** Events this relay has published (acknowledged and committed). */
@@ -210,10 +133,7 @@ public abstract class BatchRelay implements AutoCloseable {
     /** Closes this relay's producer; a pass in progress must have ended. */
     @Override
     public synchronized void close() {
-        if (producer != null) {
-            producer.close(ackTimeout);
-            producer = null;
-        }
+        publisher.close();
     }
 
     /** Reads claimed rows from a query whose columns are {@code id, event_id, aggregate_id, event_type, payload}. */

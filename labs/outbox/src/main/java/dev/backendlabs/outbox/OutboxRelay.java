@@ -7,9 +7,13 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Savepoint;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
 
@@ -31,11 +35,13 @@ import java.util.function.Supplier;
  * <p>Why plain {@code FOR UPDATE SKIP LOCKED} is not enough: two relays claim consecutive batches,
  * and the second may publish before the first — an aggregate with events in both batches is
  * reordered ({@link SkipLockedRelay} shows it). Here the outbox is split into partitions by a hash
- * of the aggregate id ({@link OutboxWriter#partitionOf}), and a relay claims a batch from one
+ * of the aggregate id ({@link OutboxWriter#partitionOf}), and a relay claims rows from a
  * partition only while it holds that partition's transaction-level advisory lock. Another relay
  * skips a locked partition and takes the next free one; when the batch commits, the lock is
  * released and any relay may continue the partition from where it stopped. Within a partition,
- * batches are therefore strictly sequential and in id order.
+ * batches are therefore strictly sequential and in id order. A batch may span several partitions
+ * (a relay keeping up with a trickle of events gathers them all into one send and one commit), but
+ * it takes a partition's rows only while it holds that partition's lock, oldest first.
  *
  * <h2>Why {@code FOR UPDATE NOWAIT}, not {@code SKIP LOCKED}, inside the partition lock</h2>
  * Holding the partition's advisory lock, a relay has no other relay to skip: a row lock it meets
@@ -43,11 +49,11 @@ import java.util.function.Supplier;
  * rolling deploy. {@code SKIP LOCKED} would step over that row and publish the rows behind it, so
  * the locked row's aggregate would be reordered. The claim is {@code FOR UPDATE NOWAIT} instead:
  * it locks the partition's oldest rows or fails at once with {@code lock_not_available}. On that
- * failure the relay rolls its transaction back (it has claimed nothing yet; the rollback releases
- * the partition lock too), counts a {@linkplain #rowLockConflicts() row-lock conflict} and goes on
- * with the next partition in a fresh transaction. That is the back-off: the blocked partition is
- * tried again only after the relay's round robin has come back to it — after the other partitions
- * with rows, or, if it is the only one, on the next pass after the runner's idle poll.
+ * failure the relay undoes that partition's claim (the whole transaction if it has claimed nothing
+ * yet, else back to a savepoint taken before the claim), counts a
+ * {@linkplain #rowLockConflicts() row-lock conflict} and goes on with the next partition. That is
+ * the back-off: the blocked partition is tried again only after the relay's round robin has come
+ * back to it, on a later pass.
  *
  * <p>Plain {@code FOR UPDATE} with a {@code lock_timeout} was the alternative: it would take the
  * row the moment the foreign lock goes, but the relay would sit inside its transaction for up to
@@ -88,43 +94,79 @@ public final class OutboxRelay extends BatchRelay {
     }
 
     /**
-     * Tries partitions round-robin and claims from the first one that has rows and whose lock it
-     * gets. Emptiness is checked before locking, so a relay does not hold the locks of empty
-     * partitions (until its commit) and make other relays skip them.
+     * Fills the batch from as many partitions as it takes, round-robin from where the last pass
+     * stopped: for each partition that has rows and whose lock it gets, it claims the partition's
+     * oldest rows, up to what the batch still has room for. One round trip finds the partitions
+     * that have rows, so a pass over a trickle does not ask every partition in turn. A partition is
+     * locked only when it has rows (checked again in the lock's round trip, as another relay may
+     * have emptied it meanwhile), so a relay never holds the locks of empty partitions and
+     * makes other relays skip them; and a partition is left as soon as the batch is full, so a relay
+     * facing a deep backlog holds one partition per pass, as before, while a relay keeping up with a
+     * trickle gathers every partition's few rows into one batch, one send and one commit.
+     *
+     * <p>Once rows are claimed, each further partition's claim runs under a savepoint, so that a
+     * foreign row lock there ({@code NOWAIT} failing) is rolled back alone and the rows already
+     * claimed stay claimed. That partition's advisory lock, taken before the savepoint, is held
+     * until the pass commits: other relays skip a partition they could not serve anyway.
      */
     @Override
     protected List<PendingEvent> claim(Connection connection, int limit) throws SQLException {
-        try (PreparedStatement lock = connection.prepareStatement("SELECT CASE WHEN EXISTS (SELECT 1 FROM outbox WHERE partition_no = ?)"
+        List<PendingEvent> claimed = new ArrayList<>();
+        try (PreparedStatement nonEmpty = connection.prepareStatement("SELECT coalesce(array_agg(p), '{}') FROM generate_series(0, ? - 1) p"
+                + " WHERE EXISTS (SELECT 1 FROM outbox WHERE partition_no = p)");
+             PreparedStatement lock = connection.prepareStatement("SELECT CASE WHEN EXISTS (SELECT 1 FROM outbox WHERE partition_no = ?)"
                 + " THEN pg_try_advisory_xact_lock(?, ?) ELSE false END");
              PreparedStatement select = connection.prepareStatement("SELECT " + COLUMNS + " FROM outbox WHERE partition_no = ?"
                      + " ORDER BY id LIMIT ? FOR UPDATE NOWAIT")) {
-            for (int i = 0; i < partitions; i++) {
-                int partition = (next + i) % partitions;
-                lock.setInt(1, partition);
+            Set<Integer> withRows = partitionsWithRows(nonEmpty);
+            int start = next;
+            for (int i = 0; i < partitions && claimed.size() < limit; i++) {
+                int partition = (start + i) % partitions;
+                if (!withRows.contains(partition)) {
+                    continue;
+                }
+                lock.setInt(1, partition); // checked again: another relay may have emptied it since
                 lock.setInt(2, LOCK_NAMESPACE);
                 lock.setInt(3, partition);
                 if (!isTrue(lock)) {
                     continue;
                 }
+                Savepoint savepoint = claimed.isEmpty() ? null : connection.setSavepoint();
                 select.setInt(1, partition);
-                select.setInt(2, limit);
-                List<PendingEvent> rows;
+                select.setInt(2, limit - claimed.size());
                 try {
-                    rows = read(select);
+                    claimed.addAll(read(select));
                 } catch (SQLException e) {
                     if (!LOCK_NOT_AVAILABLE.equals(e.getSQLState())) {
                         throw e;
                     }
-                    connection.rollback(); // the failed statement aborted the transaction; it held nothing but partition locks
+                    if (savepoint == null) {
+                        connection.rollback(); // nothing claimed yet: the transaction held only this partition's lock
+                    } else {
+                        connection.rollback(savepoint); // keeps the rows claimed so far, and this partition's lock until commit
+                    }
                     rowLockConflicts.increment();
                     continue;
                 }
-                if (!rows.isEmpty()) {
-                    next = (partition + 1) % partitions;
-                    return rows;
+                if (savepoint != null) {
+                    connection.releaseSavepoint(savepoint);
                 }
+                next = (partition + 1) % partitions;
             }
-            return List.of();
+        }
+        return claimed;
+    }
+
+    /** The partitions that have rows, found in one round trip (an index probe per partition on the server). */
+    private Set<Integer> partitionsWithRows(PreparedStatement nonEmpty) throws SQLException {
+        nonEmpty.setInt(1, partitions);
+        try (ResultSet row = nonEmpty.executeQuery()) {
+            row.next();
+            Set<Integer> withRows = new HashSet<>();
+            for (Integer partition : (Integer[]) row.getArray(1).getArray()) {
+                withRows.add(partition);
+            }
+            return withRows;
         }
     }
 

@@ -4,6 +4,7 @@ import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
+import java.sql.Statement;
 
 /**
  * Appends events to the outbox inside the caller's transaction: the event exists if and only if
@@ -13,19 +14,38 @@ import java.sql.SQLException;
  */
 public final class OutboxWriter {
 
+    /** The channel a {@linkplain #notifying() notifying} writer signals and {@link NotifyWakeup} listens on. */
+    public static final String CHANNEL = "outbox";
+
     private final int maxPayloadBytes;
     private final int partitions;
+    private final boolean notify;
 
     /**
      * @param maxPayloadBytes the largest payload accepted (keep it under the broker's message limit)
      * @param partitions      relay partitions; an aggregate's events all go to {@code hash(aggregateId) mod partitions}
      */
     public OutboxWriter(int maxPayloadBytes, int partitions) {
+        this(maxPayloadBytes, partitions, false);
+    }
+
+    private OutboxWriter(int maxPayloadBytes, int partitions, boolean notify) {
         if (maxPayloadBytes < 1 || partitions < 1) {
             throw new IllegalArgumentException("maxPayloadBytes and partitions must be >= 1");
         }
         this.maxPayloadBytes = maxPayloadBytes;
         this.partitions = partitions;
+        this.notify = notify;
+    }
+
+    /**
+     * The same writer, also sending {@code NOTIFY outbox} in the transaction of every append, so that
+     * a relay waiting in {@link NotifyWakeup} wakes up when the transaction commits instead of at its
+     * next poll. PostgreSQL delivers a notification only on commit (a rolled-back order wakes
+     * nobody) and folds identical ones within a transaction into one.
+     */
+    public OutboxWriter notifying() {
+        return new OutboxWriter(maxPayloadBytes, partitions, true);
     }
 
     public int partitions() {
@@ -56,6 +76,11 @@ public final class OutboxWriter {
             insert.setString(5, event.payload());
             insert.setInt(6, partitionOf(event.aggregateId()));
             insert.executeUpdate();
+        }
+        if (notify) {
+            try (Statement wake = connection.createStatement()) {
+                wake.execute("NOTIFY " + CHANNEL);
+            }
         }
     }
 

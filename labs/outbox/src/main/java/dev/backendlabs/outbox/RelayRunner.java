@@ -32,21 +32,46 @@ public final class RelayRunner implements AutoCloseable {
     public record Failure(Instant at, Throwable cause) {
     }
 
+    /** How an idle relay waits before its next pass: at most the idle poll, less if something says there is work. */
+    @FunctionalInterface
+    public interface Wakeup extends AutoCloseable {
+
+        /** Plain polling: sleep the whole idle poll. */
+        Wakeup SLEEP = Thread::sleep;
+
+        void await(Duration idlePoll) throws InterruptedException;
+
+        @Override
+        default void close() {
+        }
+    }
+
     private final BatchRelay relay;
     private final String name;
     private final Duration idlePoll;
     private final IntervalFunction backoff;
+    private final Wakeup wakeup;
     private final Thread thread;
     private final LongAdder failedPasses = new LongAdder();
     private volatile Failure lastFailure;
     private volatile boolean running = true;
 
-    /** Starts {@code relay} on a thread called {@code name}; the runner owns the relay and closes it. */
+    /** Starts {@code relay} on a thread called {@code name}, polling every {@code idlePoll} when idle; the runner owns the relay. */
     public RelayRunner(BatchRelay relay, String name, Duration idlePoll, Duration maxBackoff) {
+        this(relay, name, idlePoll, maxBackoff, Wakeup.SLEEP);
+    }
+
+    /**
+     * Starts {@code relay} on a thread called {@code name}; when idle it waits on {@code wakeup} for at
+     * most {@code idlePoll} (with {@link NotifyWakeup}, the poll is only the fallback for a missed
+     * notification). The runner owns the relay and the wake-up, and closes both.
+     */
+    public RelayRunner(BatchRelay relay, String name, Duration idlePoll, Duration maxBackoff, Wakeup wakeup) {
         this.relay = Objects.requireNonNull(relay, "relay");
         this.name = name;
         this.idlePoll = idlePoll;
         this.backoff = new FullJitterBackoff(INITIAL_BACKOFF, 2.0, maxBackoff);
+        this.wakeup = Objects.requireNonNull(wakeup, "wakeup");
         this.thread = Thread.ofPlatform().name(name).daemon().start(this::loop);
     }
 
@@ -61,7 +86,7 @@ public final class RelayRunner implements AutoCloseable {
                         consecutiveFailures = 0;
                     }
                     if (published == 0) {
-                        Thread.sleep(idlePoll);
+                        wakeup.await(idlePoll);
                     }
                 } catch (SQLException | RuntimeException e) {
                     // Kafka or the database failing (a KafkaException thrown by send included): back off, never die.
@@ -104,7 +129,7 @@ public final class RelayRunner implements AutoCloseable {
         return Optional.ofNullable(lastFailure);
     }
 
-    /** Stops after the current pass (an unfinished pass rolls back, its rows stay in the outbox), then closes the relay. */
+    /** Stops after the current pass (an unfinished pass rolls back, its rows stay in the outbox), then closes the relay and the wake-up. */
     @Override
     public void close() {
         running = false;
@@ -114,6 +139,8 @@ public final class RelayRunner implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        relay.close();
+        try (wakeup) {
+            relay.close();
+        }
     }
 }

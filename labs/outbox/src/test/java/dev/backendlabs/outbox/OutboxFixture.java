@@ -4,10 +4,12 @@ import com.zaxxer.hikari.HikariDataSource;
 import dev.backendlabs.shared.backend.Backends;
 import dev.backendlabs.shared.backend.KafkaBackend;
 import dev.backendlabs.shared.backend.LabNamespace;
+import dev.backendlabs.shared.backend.PostgresBackend;
 import dev.backendlabs.shared.sql.Sql;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.KafkaException;
 import org.awaitility.core.ConditionTimeoutException;
 
 import java.sql.Connection;
@@ -22,6 +24,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 
 import static org.awaitility.Awaitility.await;
@@ -70,17 +74,9 @@ final class OutboxFixture {
         return topic;
     }
 
-    /**
-     * A relay's producer: idempotent, {@code acks=all}, {@code linger.ms=0} (a relay sends its batch
-     * and waits for it; it never flushes) and a 1 s {@code max.block.ms}, below every ack timeout
-     * here. Delivery and request timeouts keep their generous defaults (30 s, 10 s): the relay's ack
-     * timeout, not the producer, bounds a pass, and a slow broker on a loaded machine gets time.
-     */
+    /** A relay's producer settings: {@link RelayVariant#producerProperties}. */
     static Properties producerProperties(KafkaBackend kafka) {
-        Properties properties = kafka.producerProperties();
-        properties.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 1_000);
-        properties.put(ProducerConfig.LINGER_MS_CONFIG, 0);
-        return properties;
+        return RelayVariant.producerProperties(kafka);
     }
 
     static KafkaProducer<String, String> producer(KafkaBackend kafka) {
@@ -122,6 +118,28 @@ final class OutboxFixture {
     /** One partition-owning relay at batch 100 on its own thread: 20 ms idle poll, backoff capped at 1 s. */
     static RelayRunner runner(KafkaBackend kafka, String topic, String name) throws SQLException {
         return new RelayRunner(relay(kafka, topic).build(), name, Duration.ofMillis(20), Duration.ofSeconds(1));
+    }
+
+    /**
+     * A CDC relay on a new slot (and publication) of the lab's database, with its own producer and a
+     * 5 s ack timeout, offsets in a new temporary directory; the caller closes it and drops its slot
+     * ({@link #closeAndDropSlot}): a leftover slot would retain WAL for every later test.
+     */
+    static CdcRelay.Builder cdcRelay(KafkaBackend kafka, String topic) throws SQLException {
+        PostgresBackend postgres = Backends.postgres();
+        return CdcRelay.builder(dataSource())
+                .connection(postgres.host(), postgres.port(), NAMESPACE.database(), postgres.user(), postgres.password())
+                .slot("outbox_" + UUID.randomUUID().toString().substring(0, 8))
+                .producers(producers(kafka)).topic(topic).ackTimeout(Duration.ofSeconds(5));
+    }
+
+    /** Closes the relay, then drops its slot and publication even if the close failed. */
+    static void closeAndDropSlot(CdcRelay relay) throws SQLException {
+        try {
+            relay.close();
+        } finally {
+            relay.dropSlot();
+        }
     }
 
     static OutboxWriter writer() {
@@ -193,6 +211,69 @@ final class OutboxFixture {
                 }
             }
             connection.commit();
+        }
+    }
+
+    /**
+     * A steady order stream (an order, a 2 ms pause, repeated) and a consumer loop, each on its own
+     * thread, until closed. The consumer keeps polling through failures, as a service's loop would:
+     * a failed poll was rewound and is delivered again.
+     */
+    static final class Traffic implements AutoCloseable {
+
+        private final AtomicBoolean writing = new AtomicBoolean(true);
+        private final AtomicBoolean consuming = new AtomicBoolean(true);
+        private final AtomicLong placed = new AtomicLong();
+        private final ExecutorService executor = Executors.newFixedThreadPool(2);
+        private final Future<?> writer;
+        private final Future<?> consumerLoop;
+
+        /** Starts the stream of orders through {@code orders}, and {@code consumer}'s loop if it is not null. */
+        Traffic(OrderService orders, InboxConsumer consumer) {
+            writer = executor.submit(() -> {
+                while (writing.get()) {
+                    orders.place(Order.create("customer-" + placed.get() % 97, 100 + placed.get()));
+                    placed.incrementAndGet();
+                    Thread.sleep(2);
+                }
+                return null;
+            });
+            consumerLoop = consumer == null ? null : executor.submit(() -> {
+                while (consuming.get()) {
+                    try {
+                        consumer.pollOnce(Duration.ofMillis(100));
+                    } catch (KafkaException | SQLException e) {
+                        // Offset commits fail while the broker is away: the records are redelivered and the inbox absorbs them.
+                    }
+                }
+                return null;
+            });
+        }
+
+        /** Orders committed so far. */
+        long placed() {
+            return placed.get();
+        }
+
+        /** Stops placing orders; returns how many were committed (a failed order fails the test here). */
+        long stopWriting() throws Exception {
+            writing.set(false);
+            writer.get(30, TimeUnit.SECONDS);
+            return placed.get();
+        }
+
+        /** Stops the writer and the consumer loop. */
+        @Override
+        public void close() throws Exception {
+            writing.set(false);
+            consuming.set(false);
+            try {
+                if (consumerLoop != null) {
+                    consumerLoop.get(30, TimeUnit.SECONDS);
+                }
+            } finally {
+                executor.shutdownNow();
+            }
         }
     }
 

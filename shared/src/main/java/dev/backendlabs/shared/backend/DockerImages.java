@@ -5,7 +5,7 @@ public final class DockerImages {
 
     public static final String POSTGRES = "postgres:17.6";
     public static final String REDIS = "redis:7.4.5";
-    public static final String KAFKA = "apache/kafka:4.1.1";
+    public static final String KAFKA = "apache/kafka:4.3.1";
 
     private DockerImages() {
     }

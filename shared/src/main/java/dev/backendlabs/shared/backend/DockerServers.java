@@ -34,7 +34,8 @@ final class DockerServers {
 
     /**
      * Testcontainers starts PostgreSQL with {@code fsync=off}, which hides the cost of a commit;
-     * the command is replaced so that fsync stays on, as in the embedded mode and production.
+     * the command is replaced so that fsync stays on, as in the embedded mode and production, and
+     * {@code wal_level=logical} for the outbox lab's CDC relay (a start setting, like in embedded mode).
      */
     static RunningServer<PostgresBackend> postgres() {
         int hostPort = FreePorts.pick();
@@ -42,7 +43,8 @@ final class DockerServers {
                 .withDatabaseName("labs")
                 .withUsername("labs")
                 .withPassword("labs");
-        container.setCommand("postgres", "-c", "fsync=on", "-c", "max_connections=300", "-c", "max_prepared_transactions=20");
+        container.setCommand("postgres", "-c", "fsync=on", "-c", "max_connections=300", "-c", "max_prepared_transactions=20",
+                "-c", "wal_level=logical");
         container.setPortBindings(List.of(hostPort + ":5432"));
         return started(container, () -> {
             String url = "jdbc:postgresql://" + container.getHost() + ":" + hostPort + "/labs";

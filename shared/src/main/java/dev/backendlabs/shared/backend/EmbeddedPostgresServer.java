@@ -21,7 +21,10 @@ import java.time.Duration;
  *
  * <p>Settings: {@code fsync} stays on (zonky passes {@code -F}, which hides the cost of a commit);
  * {@code max_prepared_transactions} is above 0 so that the MVCC lab can hold a prepared
- * transaction; 300 connections leave room for pool experiments.
+ * transaction; 300 connections leave room for pool experiments; {@code wal_level=logical} so that
+ * the outbox lab's CDC relay (Debezium, {@code pgoutput}) can open a logical replication slot. It
+ * is a server start setting (no reload), and it costs the other labs next to nothing: single-row
+ * commits measured within noise of {@code replica} (see the outbox lab's README).
  */
 final class EmbeddedPostgresServer implements FaultControl {
 
@@ -73,6 +76,7 @@ final class EmbeddedPostgresServer implements FaultControl {
                 .setServerConfig("fsync", "on")
                 .setServerConfig("max_connections", "300")
                 .setServerConfig("max_prepared_transactions", "20")
+                .setServerConfig("wal_level", "logical")
                 .setRegisterShutdownHook(false)
                 .setPGStartupWait(RESTART_TIMEOUT)
                 .start();

@@ -48,6 +48,14 @@ class ComposeFileDriftTest {
         assertThat(major(postgres.path("image").asText())).isEqualTo(major(DockerImages.POSTGRES));
     }
 
+    /** The outbox lab's CDC relay needs logical decoding; wal_level is a start setting, so it is on the command line. */
+    @Test
+    void postgresStartsWithLogicalWal() {
+        List<String> command = new ArrayList<>();
+        services.path("postgres").path("command").forEach(word -> command.add(word.asText()));
+        assertThat(command).containsSubsequence("-c", "wal_level=logical");
+    }
+
     @Test
     void redisMatchesTheExternalDefaults() {
         JsonNode redis = services.path("redis");
