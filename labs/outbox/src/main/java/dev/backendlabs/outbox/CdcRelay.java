@@ -185,6 +185,7 @@ public final class CdcRelay implements AutoCloseable {
      * thread. Returns at once; the events committed since the slot's creation follow.
      *
      * @throws SlotInvalidatedException if the slot exists but PostgreSQL has invalidated it: nothing is started
+     * @throws PublicationMissingException if the slot exists without its publication: nothing is started
      */
     public synchronized void start() throws SQLException {
         if (engine != null) {
@@ -212,15 +213,24 @@ public final class CdcRelay implements AutoCloseable {
     }
 
     /**
-     * Creates the publication and the replication slot if they are missing. From the slot's creation
-     * on, every committed insert into the outbox is kept for this relay, whether it runs or not.
+     * Creates the publication and the replication slot if they are missing, the publication first:
+     * from the slot's creation on, every committed insert into the outbox is kept for this relay,
+     * whether it runs or not.
+     *
+     * @throws PublicationMissingException if the slot exists without its publication: nothing is created
      */
     public void prepare() throws SQLException {
         try (Connection connection = dataSource.getConnection(); Statement statement = connection.createStatement()) {
+            boolean slotExists = exists(connection, "SELECT 1 FROM pg_replication_slots WHERE slot_name = ?");
             if (!exists(connection, "SELECT 1 FROM pg_publication WHERE pubname = ?")) {
+                if (slotExists) {
+                    throw new PublicationMissingException("cdc relay: replication slot " + slot + " exists but publication " + slot
+                            + " does not; one created now would not cover the inserts the slot already holds. Re-publish the outbox"
+                            + " rows written since the slot's creation after creating it, or drop the slot");
+                }
                 statement.execute("CREATE PUBLICATION " + slot + " FOR TABLE outbox WITH (publish = 'insert')");
             }
-            if (!exists(connection, "SELECT 1 FROM pg_replication_slots WHERE slot_name = ?")) {
+            if (!slotExists) {
                 try (PreparedStatement create = connection.prepareStatement("SELECT pg_create_logical_replication_slot(?, 'pgoutput')")) {
                     create.setString(1, slot);
                     create.execute();

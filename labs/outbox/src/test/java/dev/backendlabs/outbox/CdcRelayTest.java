@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * The log-based relay: what it publishes (the polling relay's topic, key and headers), in which
@@ -157,6 +158,24 @@ class CdcRelayTest {
             assertThat(OutboxFixture.appliedEvents()).as("every insert since the slot's creation, none before").isEqualTo(EVENTS);
             assertThat(OutboxFixture.count("SELECT count(*) FROM effects e JOIN outbox o USING (event_id) WHERE o.id <= " + BEFORE_SLOT))
                     .isZero();
+        } finally {
+            OutboxFixture.closeAndDropSlot(relay);
+        }
+    }
+
+    @Test
+    void aSlotWithoutItsPublicationIsRefusedInsteadOfSkippingWhatItHeld(KafkaBackend kafka) throws Exception {
+        String topic = OutboxFixture.freshTopic(kafka);
+        CdcRelay relay = OutboxFixture.cdcRelay(kafka, topic).build();
+        try {
+            Sql.execute(OutboxFixture.dataSource(), "SELECT pg_create_logical_replication_slot(?, 'pgoutput')", relay.slot());
+            OutboxFixture.writeSequencedEvents(BEFORE_SLOT);
+
+            assertThatThrownBy(relay::start).isInstanceOf(PublicationMissingException.class)
+                    .hasMessageContaining(relay.slot()).hasMessageContaining("does not");
+            assertThat(relay.engineError()).isEmpty();
+            assertThat(OutboxFixture.count("SELECT count(*) FROM pg_publication WHERE pubname = '" + relay.slot() + "'"))
+                    .as("no publication created behind the slot's back").isZero();
         } finally {
             OutboxFixture.closeAndDropSlot(relay);
         }
