@@ -14,6 +14,7 @@ final class SingleFlight<K, V> {
 
     private final ConcurrentHashMap<K, CompletableFuture<V>> flights = new ConcurrentHashMap<>();
 
+    // region run
     V run(K key, Supplier<V> load) {
         CompletableFuture<V> mine = new CompletableFuture<>();
         CompletableFuture<V> running = flights.putIfAbsent(key, mine);
@@ -35,4 +36,5 @@ final class SingleFlight<K, V> {
             flights.remove(key, mine);
         }
     }
+    // endregion
 }

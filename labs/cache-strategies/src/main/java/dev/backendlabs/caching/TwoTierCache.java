@@ -109,6 +109,7 @@ public final class TwoTierCache implements ProductCatalog, AutoCloseable {
         return committed;
     }
 
+    // region evict-everywhere
     private void evictEverywhere(long id) {
         l1.invalidate(id);
         if (pool == null) {
@@ -120,6 +121,7 @@ public final class TwoTierCache implements ProductCatalog, AutoCloseable {
             publishFailures.increment(); // the other instances serve their copy until its TTL or their next resubscription
         }
     }
+    // endregion
 
     /** The shared tier this cache reads through, e.g. for its {@link CacheMetrics}. */
     public ProductCatalog l2() {
