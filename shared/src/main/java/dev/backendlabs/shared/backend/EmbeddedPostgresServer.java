@@ -23,8 +23,10 @@ import java.time.Duration;
  * {@code max_prepared_transactions} is above 0 so that the MVCC lab can hold a prepared
  * transaction; 300 connections leave room for pool experiments; {@code wal_level=logical} so that
  * the outbox lab's CDC relay (Debezium, {@code pgoutput}) can open a logical replication slot. It
- * is a server start setting (no reload), and it costs the other labs next to nothing: single-row
- * commits measured within noise of {@code replica} (see the outbox lab's README).
+ * is a server start setting (no reload), and it costs the other labs next to nothing: pgbench's
+ * simple-update transaction, one client, fsync on, averaged 0.67 ms per commit under
+ * {@code logical} and 0.68 ms under {@code replica} (three alternating 15 s rounds each; the
+ * rounds spread over 0.60–0.73 ms).
  */
 final class EmbeddedPostgresServer implements FaultControl {
 
