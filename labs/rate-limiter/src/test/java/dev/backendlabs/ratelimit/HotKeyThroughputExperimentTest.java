@@ -23,9 +23,9 @@ import java.util.function.LongFunction;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Decisions per second and latency of the Lua bucket, Bucket4j and the EVALSHA ceiling (a script
- * that only returns 1, same key and arguments, same pool) at 1, 8 and 32 client threads, with a
- * pool sized to the thread count. Three workloads:
+ * Decisions per second and latency of the Lua bucket, GCRA, Bucket4j and the EVALSHA ceiling (a
+ * script that only returns 1, same key and arguments, same pool) at 1, 8 and 32 client threads,
+ * with a pool sized to the thread count. Three workloads:
  *
  * <ul>
  *   <li><b>hot key, within limit</b> — one key whose quota is never reached, so every decision
@@ -106,6 +106,13 @@ class HotKeyThroughputExperimentTest {
                 "Redis CPU time per Lua decision (INFO commandstats usec_per_call of EVALSHA), hot key within limit, 32 threads.");
         report.metric("ceiling_server_us_per_call", serverMicros.get(WITHIN.name() + "/evalsha-ceiling/32"), "µs",
                 "Redis CPU time per EVALSHA of 'return 1', same cell: what the bucket's own work costs on top.");
+        LoadResult gcra = cells.get(WITHIN.name() + "/gcra/32");
+        report.metric("gcra_decisions_per_s_hot_key", gcra.throughputPerSecond(), "decisions/s",
+                "GCRA, same hot key, policy, threads and pool as the Lua bucket.");
+        report.metric("gcra_vs_ceiling_ratio", gcra.throughputPerSecond() / ceiling.throughputPerSecond(), "ratio",
+                "Share of the EVALSHA ceiling GCRA reaches, hot key within limit, 32 threads.");
+        report.metric("gcra_server_us_per_decision", serverMicros.get(WITHIN.name() + "/gcra/32"), "µs",
+                "Redis CPU time per GCRA decision (INFO commandstats usec_per_call of EVALSHA), hot key within limit, 32 threads.");
         report.metric("lua_p99_us", lua.latency().p99Ms() * 1000, "µs",
                 "p99 decision latency of the Lua bucket, hot key within limit, 32 threads.");
         report.metric("bucket4j_p99_us", bucket4j.latency().p99Ms() * 1000, "µs", "p99 decision latency of Bucket4j, same cell.");

@@ -37,6 +37,14 @@ public enum LimiterVariant {
         }
     },
 
+    /** The same limit kept as one number: one EVALSHA of {@code gcra.lua} per decision. */
+    GCRA("gcra") {
+        @Override
+        public RateLimiter create(JedisPool pool, BucketPolicy policy) {
+            return GcraRateLimiter.builder(policy).pool(pool).build();
+        }
+    },
+
     /** Bucket4j's Jedis backend: read, compute in the JVM, compare-and-swap, retried on conflict. */
     BUCKET4J("bucket4j") {
         @Override

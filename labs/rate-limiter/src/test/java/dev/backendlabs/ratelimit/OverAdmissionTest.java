@@ -32,6 +32,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  *       (exact), elapsed being the Redis {@code TIME} span from right before the first decision to
  *       right after the last (see {@link HotKeyLoad#run}), and not fewer than that minus
  *       {@value #UNDER_ADMISSION_TOLERANCE} tokens.</li>
+ *   <li>GCRA, the same limit kept as one number (burst 100, emission interval 1 ms), holds the
+ *       same bound under the same load, with the same tolerance.</li>
  *   <li>The read-modify-write limiter, same arithmetic without atomicity, over-admits.</li>
  *   <li>One yardstick for the fixed window and the bucket: the most admissions in any 1 s span,
  *       both limiters in the same run, under the same load, started mid-window. The window's peak
@@ -91,6 +93,23 @@ class OverAdmissionTest {
                             + " elapsed is Redis TIME from right before the first decision to right after the last.");
             report.metric("token_bucket_shortfall", result.shortfall(POLICY), "requests",
                     "How far below that bound the Lua bucket stayed (tolerance " + UNDER_ADMISSION_TOLERANCE + ").");
+
+            assertThat(result.decisions()).isEqualTo(DECISIONS);
+            assertThat(result.overAdmissions(POLICY)).isZero();
+            assertThat(result.shortfall(POLICY)).isLessThanOrEqualTo(UNDER_ADMISSION_TOLERANCE);
+            assertThat(limiter.metrics().redisFailures()).isZero();
+        }
+    }
+
+    @Test
+    void gcraNeverOverAdmitsUnderConcurrentClients(LabNamespace namespace, LabReport report) throws Exception {
+        try (GcraRateLimiter limiter = GcraRateLimiter.builder(POLICY).pool(pool).build()) {
+            HotKeyLoad.Result result = HotKeyLoad.run(limiter, hotKey(namespace, "gcra"), THREADS, DECISIONS, pool);
+
+            report.metric("gcra_overadmissions", result.overAdmissions(POLICY), "requests",
+                    "Admissions above burst + rate x elapsed by GCRA (burst 100, emission interval 1 ms), same load and bracket.");
+            report.metric("gcra_shortfall", result.shortfall(POLICY), "requests",
+                    "How far below that bound GCRA stayed (tolerance " + UNDER_ADMISSION_TOLERANCE + ").");
 
             assertThat(result.decisions()).isEqualTo(DECISIONS);
             assertThat(result.overAdmissions(POLICY)).isZero();

@@ -23,9 +23,25 @@ import java.util.concurrent.atomic.AtomicLong;
 /** What the lab's test classes share: the script, the server's clock, an HTTP server behind the filter, and the hot-key load. */
 final class RateLimiterFixture {
 
-    static final LuaScript SCRIPT = LuaScript.fromClasspath(TokenBucketRateLimiter.SCRIPT_RESOURCE);
+    static final LuaScript SCRIPT = TokenBucketRateLimiter.SCRIPT;
 
     private RateLimiterFixture() {
+    }
+
+    /** The two scripts of one token-bucket limit: the same arguments, rules and replies, two representations of the state. */
+    enum BucketScript {
+        TOKEN_BUCKET(TokenBucketRateLimiter.SCRIPT),
+        GCRA(GcraRateLimiter.SCRIPT);
+
+        private final LuaScript script;
+
+        BucketScript(LuaScript script) {
+            this.script = script;
+        }
+
+        LuaScript script() {
+            return script;
+        }
     }
 
     /** Redis {@code TIME} in microseconds: the clock the script decides by. */
