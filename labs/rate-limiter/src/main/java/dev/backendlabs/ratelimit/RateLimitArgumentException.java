@@ -25,7 +25,7 @@ public final class RateLimitArgumentException extends IllegalArgumentException {
         }
     }
 
-    /** The name of the offending argument: {@code capacity}, {@code rate}, {@code cost} or {@code key}. */
+    /** The name of the offending argument: {@code capacity}, {@code rate}, {@code limit}, {@code window}, {@code cost} or {@code key}. */
     public String argument() {
         return argument;
     }

@@ -44,7 +44,7 @@ import java.util.regex.Pattern;
  * limiter works on Redis Cluster. Never build keys from unbounded caller-controlled input.
  */
 public abstract sealed class ScriptedRateLimiter implements RateLimiter, AutoCloseable
-        permits TokenBucketRateLimiter, GcraRateLimiter {
+        permits TokenBucketRateLimiter, GcraRateLimiter, SlidingWindowLogRateLimiter, SlidingWindowCounterRateLimiter {
 
     /**
      * Error codes of a server that cannot serve right now. Matched where Redis puts the code: at the
