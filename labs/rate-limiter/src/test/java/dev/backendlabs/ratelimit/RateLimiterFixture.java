@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
 
 /** What the lab's test classes share: the script, the server's clock, an HTTP server behind the filter, and the hot-key load. */
 final class RateLimiterFixture {
@@ -49,9 +50,14 @@ final class RateLimiterFixture {
     /** Redis {@code TIME} in microseconds: the clock the script decides by. */
     static long serverMicros(JedisPool pool) {
         try (Jedis jedis = pool.getResource()) {
-            List<String> time = jedis.time();
-            return Long.parseLong(time.get(0)) * 1_000_000 + Long.parseLong(time.get(1));
+            return serverMicros(jedis);
         }
+    }
+
+    /** Redis {@code TIME} of the server {@code jedis} is connected to, in microseconds. */
+    static long serverMicros(Jedis jedis) {
+        List<String> time = jedis.time();
+        return Long.parseLong(time.get(0)) * 1_000_000 + Long.parseLong(time.get(1));
     }
 
     /**
@@ -190,6 +196,12 @@ final class RateLimiterFixture {
          * with no thread-pool start-up or shut-down in it.
          */
         static Result run(RateLimiter limiter, String key, int threads, long decisions, JedisPool pool) throws InterruptedException {
+            return run(limiter, key, threads, decisions, () -> serverMicros(pool));
+        }
+
+        /** The same, with the bracket read from {@code serverMicros}: Redis {@code TIME} of the node that holds the key. */
+        static Result run(RateLimiter limiter, String key, int threads, long decisions, LongSupplier serverMicros)
+                throws InterruptedException {
             warmUp(limiter, key, threads);
             ConcurrentLinkedQueue<long[]> admitted = new ConcurrentLinkedQueue<>();
             CountDownLatch firstDecided = new CountDownLatch(1);
@@ -198,7 +210,7 @@ final class RateLimiterFixture {
             LoadResult load = LoadRunner.workers(threads).operations(decisions).run((worker, sequence) -> {
                 try {
                     if (sequence == 0) {
-                        bracket[0] = serverMicros(pool);
+                        bracket[0] = serverMicros.getAsLong();
                     } else {
                         firstDecided.await();
                     }
@@ -211,7 +223,7 @@ final class RateLimiterFixture {
                         firstDecided.countDown();
                     }
                     if (completed.incrementAndGet() == decisions) {
-                        bracket[1] = serverMicros(pool);
+                        bracket[1] = serverMicros.getAsLong();
                     }
                 }
             });
