@@ -15,6 +15,9 @@ import redis.clients.jedis.Jedis;
 import redis.clients.jedis.JedisPool;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -39,9 +42,11 @@ import static org.assertj.core.api.Assertions.assertThat;
  *
  * Each cell runs for a fixed time after a warm-up, all in one run, so ratios compare like with
  * like on this machine; single-thread cells are the noisiest on a VM (see benchmarks/results). At
- * the quick scale a cell is 200 ms of warm-up and 500 ms of measurement, and the 10,000-key
- * workload runs at 32 threads only, so the lab stays within its time; {@code -Dlabs.scale=full}
- * runs every cell for 3 s + 10 s.
+ * the quick scale a cell is 200 ms of warm-up and 500 ms of measurement, the 32-thread cells of
+ * the hot key within limit (the ones most metrics and goals read) run three times, taking turns,
+ * and keep their median,
+ * and the 10,000-key workload runs at 32 threads only, so the lab stays within its time;
+ * {@code -Dlabs.scale=full} runs every cell once for 3 s + 10 s.
  */
 @Lab
 class HotKeyThroughputExperimentTest {
@@ -68,21 +73,33 @@ class HotKeyThroughputExperimentTest {
         Duration measure = scale.pick(Duration.ofMillis(500), Duration.ofSeconds(10));
         Map<String, LoadResult> cells = new HashMap<>();
         Map<String, Double> serverMicros = new HashMap<>();
-        ReportTable table = ReportTable.of("Decisions per second (" + scale.label() + " scale, " + measure.toMillis() + " ms per cell)",
+        ReportTable table = ReportTable.of("Decisions per second (" + scale.label() + " scale, " + measure.toMillis() + " ms per cell;"
+                        + " hot key within limit at 32 threads: the median of three)",
                 "workload", "limiter", "threads", "decisions/s", "p50 (µs)", "p99 (µs)", "server µs per EVALSHA", "errors");
 
         for (Workload workload : List.of(WITHIN, OVER, SPREAD)) {
             for (int threads : workload == SPREAD ? scale.pick(new int[] {32}, THREADS) : THREADS) {
-                for (LimiterVariant variant : LimiterVariant.values()) {
-                    String name = variant.label();
-                    Cell cell = measure(redis, namespace, workload, variant, threads, warmup, measure);
+                // The cells the metrics read run three times, taking turns, and keep their median: a moment of starvation on
+                // a shared machine then costs one round of one limiter, not the ratio.
+                int rounds = threads == 32 && workload == WITHIN ? scale.pick(3, 1) : 1;
+                Map<LimiterVariant, List<Cell>> measured = new EnumMap<>(LimiterVariant.class);
+                for (int round = 0; round < rounds; round++) {
+                    for (LimiterVariant variant : LimiterVariant.values()) {
+                        measured.computeIfAbsent(variant, v -> new ArrayList<>())
+                                .add(measure(redis, namespace, workload, variant, threads, warmup, measure));
+                    }
+                }
+                measured.forEach((variant, runs) -> {
+                    Cell cell = runs.stream().sorted(Comparator.comparingDouble(run -> run.load().throughputPerSecond()))
+                            .toList().get(runs.size() / 2);
                     LoadResult result = cell.load();
+                    String name = variant.label();
                     cells.put(workload.name() + "/" + name + "/" + threads, result);
                     serverMicros.put(workload.name() + "/" + name + "/" + threads, cell.serverMicrosPerEvalsha());
                     table.row(workload.name(), name, threads, Math.round(result.throughputPerSecond()),
                             result.latency().p50Ms() * 1000, result.latency().p99Ms() * 1000,
                             variant.usesEvalsha() ? cell.serverMicrosPerEvalsha() : "-", result.errors());
-                }
+                });
             }
         }
         report.table(table);
