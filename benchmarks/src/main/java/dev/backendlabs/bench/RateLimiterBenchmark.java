@@ -36,6 +36,10 @@ import java.util.concurrent.TimeUnit;
  *   <li>{@code EVALSHA_CEILING} (baseline): EVALSHA of a script that only returns 1, with the same
  *       key and arguments — the round trip and nothing else, the ceiling of any one-script limiter.</li>
  *   <li>{@code LUA_TOKEN_BUCKET}: the lab's limiter, one EVALSHA of {@code token_bucket.lua}.</li>
+ *   <li>{@code GCRA}: the same limit kept as one number, one EVALSHA of {@code gcra.lua}.</li>
+ *   <li>{@code SLIDING_LOG}, {@code SLIDING_COUNTER}: the sliding windows with the bucket's quota (capacity per time to
+ *       fill), one EVALSHA each: a sorted set per key with a member per admission, and two fixed-window counts.</li>
+ *   <li>{@code FIXED_WINDOW}: {@code INCRBY}, and {@code PEXPIRE} on a window's first request: the naive limiter's cost.</li>
  *   <li>{@code BUCKET4J}: Bucket4j's Jedis backend, read then compare-and-swap, retried on conflict.</li>
  * </ul>
  *
@@ -45,8 +49,9 @@ import java.util.concurrent.TimeUnit;
  * 10,000 keys with a seeded random per thread. The Jedis pool is sized to the thread count, so
  * the benchmark measures Redis and not waits for a connection.
  *
- * <p>Expect the Lua bucket a little below the ceiling (the script's own work, a few µs of Redis
- * CPU) and far above Bucket4j on the hot key, where CAS conflicts grow with the thread count.
+ * <p>Expect the Lua bucket and GCRA a little below the ceiling (the script's own work, a few µs of
+ * Redis CPU), the sliding log below them (five commands per decision on a sorted set), and all of
+ * them far above Bucket4j on the hot key, where CAS conflicts grow with the thread count.
  *
  * <h2>How to run this test</h2>
  * <pre>
@@ -63,7 +68,7 @@ public class RateLimiterBenchmark extends LabBenchmark {
     private static final int RANDOM_KEYS = 10_000;
     private static final BucketPolicy WITHIN_LIMIT = BucketPolicy.perSecond(1_000_000_000, 1_000_000_000);
 
-    @Param({"LUA_TOKEN_BUCKET", "EVALSHA_CEILING", "BUCKET4J"})
+    @Param({"LUA_TOKEN_BUCKET", "GCRA", "SLIDING_LOG", "SLIDING_COUNTER", "FIXED_WINDOW", "EVALSHA_CEILING", "BUCKET4J"})
     public LimiterVariant limiter;
 
     @Param({"hot", "random"})

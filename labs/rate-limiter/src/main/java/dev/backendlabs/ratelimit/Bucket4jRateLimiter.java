@@ -40,7 +40,7 @@ public final class Bucket4jRateLimiter implements RateLimiter {
 
     @Override
     public Decision tryAcquire(String key, long cost) {
-        TokenBucketRateLimiter.validate(key, cost);
+        RateLimitArgumentException.checkRequest(key, cost);
         ConsumptionProbe probe = buckets.builder()
                 .build(key.getBytes(StandardCharsets.UTF_8), () -> configuration)
                 .tryConsumeAndReturnRemaining(cost);

@@ -47,7 +47,7 @@ public final class FixedWindowRateLimiter implements RateLimiter {
 
     @Override
     public Decision tryAcquire(String key, long cost) {
-        TokenBucketRateLimiter.validate(key, cost);
+        RateLimitArgumentException.checkRequest(key, cost);
         long now = clock.millis();
         long window = windowOf(now);
         String windowKey = key + ":" + window;

@@ -1,6 +1,8 @@
 package dev.backendlabs.ratelimit;
 
 import redis.clients.jedis.Jedis;
+import redis.clients.jedis.JedisCluster;
+import redis.clients.jedis.commands.ScriptingKeyCommands;
 import redis.clients.jedis.exceptions.JedisNoScriptException;
 
 import java.io.IOException;
@@ -47,12 +49,14 @@ final class LuaScript {
         return new LuaScript(source);
     }
 
+    /** The SHA-1 that {@code EVALSHA} names the script by. */
+    String sha1() {
+        return sha1;
+    }
+
     /** {@code SCRIPT LOAD}; Redis answers with the same SHA-1 computed here. */
     void load(Jedis jedis) {
-        String loaded = jedis.scriptLoad(source);
-        if (!sha1.equals(loaded)) {
-            throw new IllegalStateException("Redis returned SHA " + loaded + " for a script whose SHA is " + sha1);
-        }
+        checkSha(jedis.scriptLoad(source));
     }
 
     /**
@@ -61,12 +65,27 @@ final class LuaScript {
      * @param onReload called when the script had to be loaded again (for a metric)
      */
     Object run(Jedis jedis, List<String> keys, List<String> args, Runnable onReload) {
+        return run(jedis, () -> load(jedis), keys, args, onReload);
+    }
+
+    /** The same on a cluster: the script is loaded on the node that owns the first key, where it ran. */
+    Object run(JedisCluster cluster, List<String> keys, List<String> args, Runnable onReload) {
+        return run(cluster, () -> checkSha(cluster.scriptLoad(source, keys.get(0))), keys, args, onReload);
+    }
+
+    private Object run(ScriptingKeyCommands redis, Runnable load, List<String> keys, List<String> args, Runnable onReload) {
         try {
-            return jedis.evalsha(sha1, keys, args);
+            return redis.evalsha(sha1, keys, args);
         } catch (JedisNoScriptException e) {
-            load(jedis);
+            load.run();
             onReload.run();
-            return jedis.evalsha(sha1, keys, args);
+            return redis.evalsha(sha1, keys, args);
+        }
+    }
+
+    private void checkSha(String loaded) {
+        if (!sha1.equals(loaded)) {
+            throw new IllegalStateException("Redis returned SHA " + loaded + " for a script whose SHA is " + sha1);
         }
     }
 

@@ -15,7 +15,17 @@ public final class RateLimitArgumentException extends IllegalArgumentException {
         this.argument = argument;
     }
 
-    /** The name of the offending argument: {@code capacity}, {@code rate}, {@code cost} or {@code key}. */
+    /** The checks every limiter makes before any round trip: a non-blank key and a cost of at least 0. */
+    static void checkRequest(String key, long cost) {
+        if (key == null || key.isBlank()) {
+            throw new RateLimitArgumentException("key", "a non-blank Redis key", key);
+        }
+        if (cost < 0) {
+            throw new RateLimitArgumentException("cost", "an integer >= 0", cost);
+        }
+    }
+
+    /** The name of the offending argument: {@code capacity}, {@code rate}, {@code limit}, {@code window}, {@code cost} or {@code key}. */
     public String argument() {
         return argument;
     }

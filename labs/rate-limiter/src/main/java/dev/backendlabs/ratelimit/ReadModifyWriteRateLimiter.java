@@ -37,7 +37,7 @@ public final class ReadModifyWriteRateLimiter implements RateLimiter {
 
     @Override
     public Decision tryAcquire(String key, long cost) {
-        TokenBucketRateLimiter.validate(key, cost);
+        RateLimitArgumentException.checkRequest(key, cost);
         Instant instant = clock.instant();
         long now = instant.getEpochSecond() * 1_000_000 + instant.getNano() / 1_000;
         try (Jedis jedis = pool.getResource()) {

@@ -98,7 +98,7 @@ class ClockSkewTest {
         return (key, cost) -> {
             long micros = ChronoUnit.MICROS.between(Instant.EPOCH, clock.instant());
             try (Jedis jedis = pool.getResource()) {
-                return TokenBucketRateLimiter.parse(RateLimiterFixture.SCRIPT.run(jedis, List.of(key),
+                return ScriptedRateLimiter.parse(RateLimiterFixture.SCRIPT.run(jedis, List.of(key),
                         List.of(Long.toString(POLICY.capacity()), POLICY.rateArgument(), Long.toString(cost), Long.toString(micros)),
                         () -> { }));
             }

@@ -8,6 +8,7 @@ import dev.backendlabs.shared.junit.Lab;
 import dev.backendlabs.shared.load.LoadRunner;
 import dev.backendlabs.shared.report.Charts;
 import dev.backendlabs.shared.report.LabReport;
+import dev.backendlabs.shared.report.ReportTable;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -32,6 +33,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  *       (exact), elapsed being the Redis {@code TIME} span from right before the first decision to
  *       right after the last (see {@link HotKeyLoad#run}), and not fewer than that minus
  *       {@value #UNDER_ADMISSION_TOLERANCE} tokens.</li>
+ *   <li>GCRA, the same limit kept as one number (burst 100, emission interval 1 ms), holds the
+ *       same bound under the same load, with the same tolerance.</li>
  *   <li>The read-modify-write limiter, same arithmetic without atomicity, over-admits.</li>
  *   <li>One yardstick for the fixed window and the bucket: the most admissions in any 1 s span,
  *       both limiters in the same run, under the same load, started mid-window. The window's peak
@@ -69,6 +72,7 @@ class OverAdmissionTest {
      */
     static final long BUCKET4J_CLOCK_RESOLUTION_TOKENS = 1;
 
+
     private static JedisPool pool;
 
     @BeforeAll
@@ -100,6 +104,23 @@ class OverAdmissionTest {
     }
 
     @Test
+    void gcraNeverOverAdmitsUnderConcurrentClients(LabNamespace namespace, LabReport report) throws Exception {
+        try (GcraRateLimiter limiter = GcraRateLimiter.builder(POLICY).pool(pool).build()) {
+            HotKeyLoad.Result result = HotKeyLoad.run(limiter, hotKey(namespace, "gcra"), THREADS, DECISIONS, pool);
+
+            report.metric("gcra_overadmissions", result.overAdmissions(POLICY), "requests",
+                    "Admissions above burst + rate x elapsed by GCRA (burst 100, emission interval 1 ms), same load and bracket.");
+            report.metric("gcra_shortfall", result.shortfall(POLICY), "requests",
+                    "How far below that bound GCRA stayed (tolerance " + UNDER_ADMISSION_TOLERANCE + ").");
+
+            assertThat(result.decisions()).isEqualTo(DECISIONS);
+            assertThat(result.overAdmissions(POLICY)).isZero();
+            assertThat(result.shortfall(POLICY)).isLessThanOrEqualTo(UNDER_ADMISSION_TOLERANCE);
+            assertThat(limiter.metrics().redisFailures()).isZero();
+        }
+    }
+
+    @Test
     void readModifyWriteLimiterOverAdmitsUnderConcurrentClients(LabNamespace namespace, LabReport report) throws Exception {
         RateLimiter limiter = new ReadModifyWriteRateLimiter(pool, POLICY, Clock.systemUTC());
 
@@ -116,12 +137,13 @@ class OverAdmissionTest {
     void fixedWindowPeaksFarAboveTheTokenBucketUnderTheSameLoad(LabNamespace namespace, LabReport report) throws Exception {
         FixedWindowRateLimiter window = new FixedWindowRateLimiter(pool, WINDOW_LIMIT, Duration.ofSeconds(1), Clock.systemUTC());
         try (TokenBucketRateLimiter bucket = TokenBucketRateLimiter.builder(POLICY).pool(pool).build()) {
+            List<String> keys = List.of(hotKey(namespace, "window"), hotKey(namespace, "bucket"));
+            HotKeyLoad.warmUp(List.of(window, bucket), keys, THREADS);
             startHalfwayThroughAWindow();
 
             // Both limiters in one run, decisions alternating between them: at least 100,000 decisions and 2.5 s, so the run
             // crosses two window boundaries.
-            List<Admissions> admissions = HotKeyLoad.interleaved(List.of(window, bucket),
-                    List.of(hotKey(namespace, "window"), hotKey(namespace, "bucket")),
+            List<Admissions> admissions = HotKeyLoad.interleaved(List.of(window, bucket), keys,
                     LoadRunner.workers(THREADS).operations(DECISIONS).minimumDuration(Duration.ofMillis(2500)));
 
             long windowPeak = admissions.get(0).peakInAnySpan(1000);
@@ -136,6 +158,51 @@ class OverAdmissionTest {
             assertThat(windowPeak).as("fixed window, most admissions in any 1 s span").isGreaterThan(WINDOW_LIMIT);
             assertThat(peakRatio).as("window peak %d over bucket peak %d", windowPeak, bucketPeak).isGreaterThan(PEAK_RATIO_FLOOR);
             report.chart("admitted-over-time.png", admittedOverTime(admissions.get(0), admissions.get(1)));
+        }
+    }
+
+    @Test
+    void slidingLogNeverExceedsItsLimitInAnySecondWhileTheCounterExceedsItAsItsEstimatePredicts(LabNamespace namespace,
+                                                                                                   LabReport report) throws Exception {
+        WindowPolicy perSecond = WindowPolicy.of(WINDOW_LIMIT, Duration.ofSeconds(1));
+        FixedWindowRateLimiter window = new FixedWindowRateLimiter(pool, WINDOW_LIMIT, Duration.ofSeconds(1), Clock.systemUTC());
+        try (TokenBucketRateLimiter bucket = TokenBucketRateLimiter.builder(POLICY).pool(pool).build();
+             GcraRateLimiter gcra = GcraRateLimiter.builder(POLICY).pool(pool).build();
+             SlidingWindowLogRateLimiter log = SlidingWindowLogRateLimiter.builder(perSecond).pool(pool).build();
+             SlidingWindowCounterRateLimiter counter = SlidingWindowCounterRateLimiter.builder(perSecond).pool(pool).build()) {
+            List<String> names = List.of("fixed window", "token bucket", "GCRA", "sliding log", "sliding counter");
+            List<RateLimiter> limiters = List.of(window, bucket, gcra, log, counter);
+            List<String> keys = names.stream().map(name -> hotKey(namespace, name.replace(' ', '-'))).toList();
+            HotKeyLoad.warmUp(limiters, keys, THREADS);
+            startHalfwayThroughAWindow();
+
+            // All five in one run, decisions taking turns: at least 100,000 decisions and 2.5 s, two window boundaries.
+            List<Admissions> admissions = HotKeyLoad.interleaved(limiters, keys,
+                    LoadRunner.workers(THREADS).operations(DECISIONS).minimumDuration(Duration.ofMillis(2500)));
+
+            long logCertainPeak = admissions.get(3).certainPeakInAnySpan(1000);
+            double windowRatio = (double) admissions.get(0).peakInAnySpan(1000) / WINDOW_LIMIT;
+            double counterRatio = (double) admissions.get(4).peakInAnySpan(1000) / WINDOW_LIMIT;
+            report.metric("sliding_log_overadmissions", Math.max(0, logCertainPeak - WINDOW_LIMIT), "requests",
+                    "Admissions by the sliding log (1,000 per 1 s) beyond its limit in any 1 s span, counting only admissions whose"
+                            + " whole round trip lies in the span; 32 threads, same run as the fixed window and the buckets.");
+            report.metric("sliding_counter_peak_ratio", counterRatio, "x limit",
+                    "Most sliding-counter admissions in any 1 s span over its 1,000 limit, same run, started mid-window"
+                            + " (the fixed window: " + windowRatio + ").");
+            ReportTable table = ReportTable.of("Most admissions in any 1 s span, five limiters in one run (32 threads, "
+                    + "1,000 per second each; buckets: capacity 100)", "limiter", "admitted", "peak in any 1 s", "certain peak",
+                    "peak / 1,000");
+            for (int i = 0; i < names.size(); i++) {
+                Admissions each = admissions.get(i);
+                table.row(names.get(i), each.count(), each.peakInAnySpan(1000), each.certainPeakInAnySpan(1000),
+                        (double) each.peakInAnySpan(1000) / WINDOW_LIMIT);
+            }
+            report.table(table);
+            report.chart("windows-admitted-over-time.png", windowsOverTime(names, admissions));
+
+            assertThat(logCertainPeak).as("sliding log, admissions certainly inside one 1 s span").isLessThanOrEqualTo(WINDOW_LIMIT);
+            assertThat(counterRatio).as("sliding counter: above its limit, below the fixed window (%s)", windowRatio)
+                    .isGreaterThan(1).isLessThan(windowRatio);
         }
     }
 
@@ -162,12 +229,22 @@ class OverAdmissionTest {
         TimeUnit.MILLISECONDS.sleep((1500 - now % 1000) % 1000);
     }
 
+    private static XYChart windowsOverTime(List<String> names, List<Admissions> admissions) {
+        XYChart chart = Charts.line("Admitted over time, 1,000/s policies, 32 threads, five limiters in one run",
+                "time since the first admission (ms)", "admitted so far (requests)");
+        long origin = admissions.stream().mapToLong(each -> each.answeredMillis()[0]).min().orElseThrow();
+        for (int i = 0; i < names.size(); i++) {
+            addCumulative(chart, names.get(i), admissions.get(i).answeredMillis(), origin);
+        }
+        return chart;
+    }
+
     private static XYChart admittedOverTime(Admissions window, Admissions bucket) {
         XYChart chart = Charts.line("Admitted over time, 1,000/s policy, 32 threads, both limiters in one run",
                 "time since the first admission (ms)", "admitted so far (requests)");
-        long origin = Math.min(window.millis()[0], bucket.millis()[0]);
-        addCumulative(chart, "fixed window, 1,000 per 1 s window", window.millis(), origin);
-        addCumulative(chart, "token bucket, capacity 100, 1,000/s", bucket.millis(), origin);
+        long origin = Math.min(window.answeredMillis()[0], bucket.answeredMillis()[0]);
+        addCumulative(chart, "fixed window, 1,000 per 1 s window", window.answeredMillis(), origin);
+        addCumulative(chart, "token bucket, capacity 100, 1,000/s", bucket.answeredMillis(), origin);
         return chart;
     }
 

@@ -130,7 +130,7 @@ class UnwritableRedisTest {
             "ERR Error running script (call to f_60edcc21046796b8f02c0d747bc7343e72ea3918): @user_script:1: user error: -OOM| false",
             "ERR unknown command 'READONLY -OOM'| false"})
     void onlyAnUnavailabilityCodeWhereRedisPutsItCounts(String message, boolean unavailable) {
-        assertThat(TokenBucketRateLimiter.isUnavailable(new JedisDataException(message))).isEqualTo(unavailable);
+        assertThat(ScriptedRateLimiter.isUnavailable(new JedisDataException(message))).isEqualTo(unavailable);
     }
 
     /**

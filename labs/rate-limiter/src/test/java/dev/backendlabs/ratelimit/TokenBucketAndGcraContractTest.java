@@ -1,9 +1,11 @@
 package dev.backendlabs.ratelimit;
 
+import dev.backendlabs.ratelimit.RateLimiterFixture.BucketScript;
 import dev.backendlabs.shared.backend.LabNamespace;
 import dev.backendlabs.shared.backend.RedisBackend;
 import dev.backendlabs.shared.junit.Lab;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import redis.clients.jedis.Jedis;
 
@@ -14,15 +16,18 @@ import java.util.stream.Stream;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The reply contract of {@code token_bucket.lua}, step by step, with "now" injected through
- * ARGV[4] so every value is exact: allowed, remaining (decimal string), retry_after_ms and
- * reset_after_ms. After each step the key's TTL is checked: an allowed write leaves
- * {@code time-to-full <= PTTL <= time-to-full + 1 s slack}; a denial or a peek writes nothing.
+ * The reply contract of {@code token_bucket.lua} and {@code gcra.lua}, step by step, with "now"
+ * injected through ARGV[4] so every value is exact: allowed, remaining (decimal string),
+ * retry_after_ms and reset_after_ms. After each step the key's TTL is checked: an allowed write
+ * leaves {@code time-to-full <= PTTL <= time-to-full + 1 s slack}; a denial or a peek writes nothing.
+ *
+ * <p>Both scripts answer every case the same, except while the clock is behind the last write:
+ * both refill nothing then, but the bucket keeps the tokens it counted at the last write, while
+ * GCRA, whose one number is an absolute time, also charges the lag (it denies more, never less).
  */
 @Lab
-class TokenBucketScriptContractTest {
+class TokenBucketAndGcraContractTest {
 
-    private static final LuaScript SCRIPT = RateLimiterFixture.SCRIPT;
     private static final long SLACK_MS = 1000;
     private static final long SECOND = 1_000_000;
 
@@ -37,7 +42,15 @@ class TokenBucketScriptContractTest {
         }
     }
 
-    static Stream<Case> cases() {
+    static Stream<Arguments> cases() {
+        Stream<Arguments> shared = sharedCases().flatMap(contract -> Stream.of(BucketScript.values())
+                .map(script -> Arguments.of(script, contract)));
+        return Stream.of(shared,
+                Stream.of(Arguments.of(BucketScript.TOKEN_BUCKET, bucketWriteWhileTheClockIsBehind())),
+                Stream.of(Arguments.of(BucketScript.GCRA, gcraWriteWhileTheClockIsBehind()))).flatMap(s -> s);
+    }
+
+    private static Stream<Case> sharedCases() {
         return Stream.of(
                 new Case("a new key is a full bucket: cost 1 leaves capacity - 1", 10, "1", List.of(
                         new Step(0, 1, 1, "9", -1, 1000))),
@@ -90,23 +103,36 @@ class TokenBucketScriptContractTest {
                 new Case("a clock that goes backwards refills nothing, and waits include the lag", 10, "1", List.of(
                         new Step(10 * SECOND, 10, 1, "0", -1, 10000),
                         new Step(5 * SECOND, 1, 0, "0", 6000, 15000),
-                        new Step(11 * SECOND, 1, 1, "0", -1, 10000))),
-                new Case("a write while the clock is behind sets a TTL that covers the lag", 10, "1", List.of(
-                        new Step(10 * SECOND, 5, 1, "5", -1, 5000),
-                        new Step(5 * SECOND, 1, 1, "4", -1, 11000),
-                        new Step(16 * SECOND, 0, 1, "10", -1, 0))));
+                        new Step(11 * SECOND, 1, 1, "0", -1, 10000))));
     }
 
-    @ParameterizedTest(name = "{0}")
+    /** The bucket, 5 s behind its last write, still has the 5 tokens it counted then; the wait to full includes the lag. */
+    private static Case bucketWriteWhileTheClockIsBehind() {
+        return new Case("a write while the clock is behind sets a TTL that covers the lag (bucket)", 10, "1", List.of(
+                new Step(10 * SECOND, 5, 1, "5", -1, 5000),
+                new Step(5 * SECOND, 1, 1, "4", -1, 11000),
+                new Step(16 * SECOND, 0, 1, "10", -1, 0)));
+    }
+
+    /** GCRA at 8 s, 2 s behind its last write: TAT 15 s leaves 10 - 7 = 3 tokens (the lag is charged); TAT moves to 16 s. */
+    private static Case gcraWriteWhileTheClockIsBehind() {
+        return new Case("a write while the clock is behind sets a TTL that covers the lag (GCRA)", 10, "1", List.of(
+                new Step(10 * SECOND, 5, 1, "5", -1, 5000),
+                new Step(5 * SECOND, 1, 0, "0", 1000, 10000),
+                new Step(8 * SECOND, 1, 1, "2", -1, 8000),
+                new Step(16 * SECOND, 0, 1, "10", -1, 0)));
+    }
+
+    @ParameterizedTest(name = "{0}: {1}")
     @MethodSource("cases")
     @SuppressWarnings("unchecked")
-    void replyMatchesTheContract(Case contract, RedisBackend redis, LabNamespace namespace) {
+    void replyMatchesTheContract(BucketScript script, Case contract, RedisBackend redis, LabNamespace namespace) {
         String key = namespace.redisKey("contract", UUID.randomUUID().toString());
         long base = 1_700_000_000L * SECOND;
         try (Jedis jedis = redis.connect()) {
             for (Step step : contract.steps()) {
                 long ttlBefore = jedis.pttl(key);
-                List<Object> reply = (List<Object>) SCRIPT.run(jedis, List.of(key),
+                List<Object> reply = (List<Object>) script.script().run(jedis, List.of(key),
                         List.of(Long.toString(contract.capacity()), contract.rate(), Long.toString(step.cost()),
                                 Long.toString(base + step.atMicros())), () -> { });
 

@@ -1,5 +1,6 @@
 package dev.backendlabs.ratelimit;
 
+import dev.backendlabs.ratelimit.RateLimiterFixture.BucketScript;
 import dev.backendlabs.shared.backend.LabNamespace;
 import dev.backendlabs.shared.backend.RedisBackend;
 import dev.backendlabs.shared.junit.Lab;
@@ -22,15 +23,14 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 /**
  * Bad arguments get a clear, typed error naming the argument and change nothing: in Lua an
  * {@code ERR rate-limiter:} error reply, in Java a {@link RateLimitArgumentException} before
- * any round trip. Java and the script accept exactly the same rates, exponent forms included,
- * down to the minimum {@code capacity / 1e15}.
+ * any round trip. Java and both scripts ({@code token_bucket.lua}, {@code gcra.lua}) accept exactly
+ * the same rates, exponent forms included, down to the minimum {@code capacity / 1e15}.
  */
 @Lab
-class TokenBucketValidationTest {
-
-    private static final LuaScript SCRIPT = RateLimiterFixture.SCRIPT;
+class TokenBucketAndGcraValidationTest {
     private static final String RATE_RULE = "rate must be a decimal number of tokens per second from capacity / 1e15 to 1000000000";
     private static final String NOW = "1700000000000000";
+
 
     @ParameterizedTest(name = "capacity={0} rate={1} cost={2} now={3} -> {4}")
     @CsvSource(nullValues = "none", value = {
@@ -63,27 +63,29 @@ class TokenBucketValidationTest {
     void scriptRejectsBadArgumentsAndChangesNothing(String capacity, String rate, String cost, String now, String argument,
                                                     RedisBackend redis, LabNamespace namespace) {
         String key = namespace.redisKey("validation", argument);
+        List<String> args = new ArrayList<>(List.of(capacity, rate, cost));
+        if (now != null) {
+            args.add(now);
+        }
         try (Jedis jedis = redis.connect()) {
-            jedis.del(key);
-            jedis.psetex(key, 60_000, "3 1700000000000000");
-            List<String> args = new ArrayList<>(List.of(capacity, rate, cost));
-            if (now != null) {
-                args.add(now);
+            for (BucketScript script : BucketScript.values()) {
+                jedis.del(key);
+                jedis.psetex(key, 60_000, "3 1700000000000000");
+
+                assertThatThrownBy(() -> script.script().run(jedis, List.of(key), args, () -> { })).as("%s", script)
+                        .isInstanceOf(JedisDataException.class)
+                        .hasMessageStartingWith("ERR rate-limiter: " + argument + " must be");
+
+                assertThat(jedis.get(key)).isEqualTo("3 1700000000000000");
+                assertThat(jedis.pttl(key)).isBetween(50_000L, 60_000L);
             }
-
-            assertThatThrownBy(() -> SCRIPT.run(jedis, List.of(key), args, () -> { }))
-                    .isInstanceOf(JedisDataException.class)
-                    .hasMessageStartingWith("ERR rate-limiter: " + argument + " must be");
-
-            assertThat(jedis.get(key)).isEqualTo("3 1700000000000000");
-            assertThat(jedis.pttl(key)).isBetween(50_000L, 60_000L);
             jedis.del(key);
         }
     }
 
     /**
-     * Each rate text through {@link BucketPolicy#perSecond(long, String)} and through the script:
-     * both accept it or both reject it with the same wording; an accepted one gives the same reply
+     * Each rate text through {@link BucketPolicy#perSecond(long, String)} and through both scripts:
+     * all accept it or all reject it with the same wording; an accepted one gives the same reply
      * as the plain decimal Java sends ({@link BucketPolicy#rateArgument()}). The minimum is
      * {@code capacity / 1e15}: at it works, just below is the typed error.
      */
@@ -126,40 +128,48 @@ class TokenBucketValidationTest {
             "10,         1e5e5,                  false",
             "10,         1.2.3,                  false",
             "10,         .,                      false"})
-    void javaAndTheScriptAcceptExactlyTheSameRates(long capacity, String rate, boolean accepted, RedisBackend redis,
-                                                    LabNamespace namespace) {
+    void javaAndTheScriptsAcceptExactlyTheSameRates(long capacity, String rate, boolean accepted, RedisBackend redis,
+                                                     LabNamespace namespace) {
+        if (!accepted) {
+            assertThatThrownBy(() -> BucketPolicy.perSecond(capacity, rate)).isInstanceOfSatisfying(RateLimitArgumentException.class,
+                    e -> assertThat(e.argument()).isEqualTo("rate")).hasMessageStartingWith("rate-limiter: " + RATE_RULE);
+        }
         try (Jedis jedis = redis.connect()) {
-            String key = namespace.redisKey("validation", "rate", UUID.randomUUID().toString());
-            if (!accepted) {
-                assertThatThrownBy(() -> BucketPolicy.perSecond(capacity, rate)).isInstanceOfSatisfying(RateLimitArgumentException.class,
-                        e -> assertThat(e.argument()).isEqualTo("rate")).hasMessageStartingWith("rate-limiter: " + RATE_RULE);
-                assertThatThrownBy(() -> SCRIPT.run(jedis, List.of(key), List.of(Long.toString(capacity), rate, "1", NOW), () -> { }))
-                        .isInstanceOf(JedisDataException.class).hasMessageStartingWith("ERR rate-limiter: " + RATE_RULE);
-                assertThat(jedis.exists(key)).isFalse();
-                return;
+            for (BucketScript script : BucketScript.values()) {
+                String key = namespace.redisKey("validation", "rate", UUID.randomUUID().toString());
+                if (!accepted) {
+                    assertThatThrownBy(() -> script.script().run(jedis, List.of(key), List.of(Long.toString(capacity), rate, "1", NOW),
+                            () -> { })).as("%s", script).isInstanceOf(JedisDataException.class)
+                            .hasMessageStartingWith("ERR rate-limiter: " + RATE_RULE);
+                    assertThat(jedis.exists(key)).isFalse();
+                    continue;
+                }
+                BucketPolicy policy = BucketPolicy.perSecond(capacity, rate);
+                String plainKey = key + ":plain";
+                Object asGiven = script.script().run(jedis, List.of(key), List.of(Long.toString(capacity), rate, "1", NOW), () -> { });
+                Object asJavaSendsIt = script.script().run(jedis, List.of(plainKey),
+                        List.of(Long.toString(capacity), policy.rateArgument(), "1", NOW), () -> { });
+                assertThat(asGiven).as("%s reply for '%s' and for Java's '%s'", script, rate, policy.rateArgument())
+                        .isEqualTo(asJavaSendsIt);
+                assertThat(jedis.pttl(key)).as("a TTL within PX range").isPositive();
+                jedis.del(key, plainKey);
             }
-            BucketPolicy policy = BucketPolicy.perSecond(capacity, rate);
-            String plainKey = key + ":plain";
-            Object asGiven = SCRIPT.run(jedis, List.of(key), List.of(Long.toString(capacity), rate, "1", NOW), () -> { });
-            Object asJavaSendsIt = SCRIPT.run(jedis, List.of(plainKey), List.of(Long.toString(capacity), policy.rateArgument(), "1", NOW),
-                    () -> { });
-            assertThat(asGiven).as("reply for '%s' and for Java's '%s'", rate, policy.rateArgument()).isEqualTo(asJavaSendsIt);
-            assertThat(jedis.pttl(key)).as("a TTL within PX range").isPositive();
-            jedis.del(key, plainKey);
         }
     }
 
     @Test
-    void scriptRequiresExactlyOneKey(RedisBackend redis, LabNamespace namespace) {
+    void scriptsRequireExactlyOneKey(RedisBackend redis, LabNamespace namespace) {
+        List<String> twoKeys = List.of(namespace.redisKey("a"), namespace.redisKey("b"));
         try (Jedis jedis = redis.connect()) {
-            assertThatThrownBy(() -> SCRIPT.run(jedis, List.of(), List.of("10", "1", "1"), () -> { }))
-                    .isInstanceOf(JedisDataException.class)
-                    .hasMessageStartingWith("ERR rate-limiter: exactly one key");
-            List<String> twoKeys = List.of(namespace.redisKey("a"), namespace.redisKey("b"));
-            assertThatThrownBy(() -> SCRIPT.run(jedis, twoKeys, List.of("10", "1", "1"), () -> { }))
-                    .isInstanceOf(JedisDataException.class)
-                    .hasMessageStartingWith("ERR rate-limiter: exactly one key");
-            assertThat(jedis.exists(twoKeys.toArray(String[]::new))).isZero();
+            for (BucketScript script : BucketScript.values()) {
+                assertThatThrownBy(() -> script.script().run(jedis, List.of(), List.of("10", "1", "1"), () -> { }))
+                        .isInstanceOf(JedisDataException.class)
+                        .hasMessageStartingWith("ERR rate-limiter: exactly one key");
+                assertThatThrownBy(() -> script.script().run(jedis, twoKeys, List.of("10", "1", "1"), () -> { }))
+                        .isInstanceOf(JedisDataException.class)
+                        .hasMessageStartingWith("ERR rate-limiter: exactly one key");
+                assertThat(jedis.exists(twoKeys.toArray(String[]::new))).isZero();
+            }
         }
     }
 
@@ -183,18 +193,22 @@ class TokenBucketValidationTest {
     }
 
     @Test
-    void limiterDecidesAtTheSlowestRateItsCapacityAllows(RedisBackend redis, LabNamespace namespace) {
-        String key = namespace.redisKey("validation", "slowest");
-        try (TokenBucketRateLimiter limiter = TokenBucketRateLimiter.builder(BucketPolicy.perSecond(1_000_000_000, "1E-6"))
-                .redis(new HostAndPort(redis.host(), redis.port())).build();
+    void limitersDecideAtTheSlowestRateTheirCapacityAllows(RedisBackend redis, LabNamespace namespace) {
+        BucketPolicy slowest = BucketPolicy.perSecond(1_000_000_000, "1E-6");
+        HostAndPort address = new HostAndPort(redis.host(), redis.port());
+        try (TokenBucketRateLimiter bucket = TokenBucketRateLimiter.builder(slowest).redis(address).build();
+             GcraRateLimiter gcra = GcraRateLimiter.builder(slowest).redis(address).build();
              Jedis jedis = redis.connect()) {
-            Decision decision = limiter.tryAcquire(key, 1_000_000_000);
+            for (ScriptedRateLimiter limiter : List.of(bucket, gcra)) {
+                String key = namespace.redisKey("validation", "slowest", UUID.randomUUID().toString());
+                Decision decision = limiter.tryAcquire(key, 1_000_000_000);
 
-            assertThat(decision.source()).isEqualTo(Decision.Source.REDIS);
-            assertThat(decision.allowed()).isTrue();
-            assertThat(decision.resetAfterMillis()).isEqualTo(1_000_000_000_000_000_000L);
-            assertThat(jedis.pttl(key)).as("TTL: time to fill plus 1 s slack").isGreaterThan(1_000_000_000_000_000_000L);
-            jedis.del(key);
+                assertThat(decision.source()).isEqualTo(Decision.Source.REDIS);
+                assertThat(decision.allowed()).isTrue();
+                assertThat(decision.resetAfterMillis()).isEqualTo(1_000_000_000_000_000_000L);
+                assertThat(jedis.pttl(key)).as("TTL: time to fill plus 1 s slack").isGreaterThan(1_000_000_000_000_000_000L);
+                jedis.del(key);
+            }
         }
     }
 
