@@ -38,9 +38,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * </ul>
  *
  * <p>Every call but a replay uses a new key, so the key table grows through the run (by some tens of
- * thousands of rows). Expect a commit (an fsync) to dominate: the fast path a few statements above
- * the bare insert, claim-and-complete about one more commit, and a replay below the bare insert,
- * since it writes nothing.
+ * thousands of rows). A replay writes nothing, but it is not the cheapest variant: four round trips
+ * (lock timeout, the conflicting claim, the read of the stored answer, commit) and a jsonb answer to
+ * decode, against the bare insert's three, and a commit is cheap wherever fsync is (the reference
+ * run: a replay 573 µs, the bare insert 250 µs; see benchmarks/results/README.md). Where fsync is slow
+ * (a network disk), the writing variants move up and the replay does not.
  *
  * <h2>How to run this test</h2>
  * <pre>

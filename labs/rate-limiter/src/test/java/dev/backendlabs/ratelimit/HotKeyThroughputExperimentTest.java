@@ -176,7 +176,7 @@ class HotKeyThroughputExperimentTest {
                 .orElse(0);
     }
 
-    /** EVALSHA of a script that only returns 1, with the bucket's key and arguments: nothing but the round trip. */
+    /** Decisions per second by client threads, one line per limiter variant, for one workload. */
     private static XYChart chart(Workload workload, Map<String, LoadResult> cells) {
         XYChart chart = Charts.line("Decisions per second, " + workload.name(), "client threads (log scale)", "throughput (decisions/s)");
         chart.getStyler().setXAxisLogarithmic(true);
