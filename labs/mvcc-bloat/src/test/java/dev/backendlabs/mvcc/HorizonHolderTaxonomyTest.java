@@ -14,8 +14,10 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
+import java.util.Objects;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * Which transactions hold the horizon, and where each one shows: a READ COMMITTED transaction that
@@ -55,8 +57,10 @@ class HorizonHolderTaxonomyTest {
 
             postgres.stop();
             postgres.start();
-            long afterRestart = Sql.queryLong(MvccBloatFixture.pool(),
-                    "SELECT count(*) FROM pg_prepared_xacts WHERE transaction::text::bigint = ?", xid);
+            // The pool may first hand out sessions the restart ended: read on the first live one.
+            long afterRestart = await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> Sql.queryLong(
+                    MvccBloatFixture.pool(), "SELECT count(*) FROM pg_prepared_xacts WHERE transaction::text::bigint = ?", xid),
+                    Objects::nonNull);
             report.metric("prepared_xact_survives_restart", afterRestart, "transactions",
                     "The prepared transaction is still in pg_prepared_xacts after a restart of the server (1), with no session behind it.");
             assertThat(sessionsShowingIt).as("sessions in pg_stat_activity whose transaction it is").isZero();

@@ -443,6 +443,10 @@ final class MvccBloatFixture {
                 holder.begin(session);
             } catch (SQLException | RuntimeException e) {
                 session.close();
+                if (holder == Holder.PREPARED) {
+                    // The server may have prepared it before the client saw the error (a connection lost on the reply).
+                    rollbackPrepared(server);
+                }
                 throw e;
             }
             if (holder == Holder.PREPARED) {
@@ -480,9 +484,7 @@ final class MvccBloatFixture {
         @Override
         public void close() throws SQLException {
             if (holder == Holder.PREPARED) {
-                try (Connection connection = server.getConnection()) {
-                    rollbackLeftovers(connection);
-                }
+                rollbackPrepared(server);
                 return;
             }
             if (!session.isClosed()) {
@@ -496,6 +498,20 @@ final class MvccBloatFixture {
             // A pooled session stays open with its transaction rolled back; a plain one is gone once the server notices.
             await().atMost(Duration.ofSeconds(10)).until(() -> pin().backendXmin() == null && pin().backendXid() == null);
         }
+    }
+
+    /**
+     * Rolls back the lab's prepared transactions on {@code server}, retrying on fresh sessions for up
+     * to 30 s: right after a restart the pool can still hand out sessions the server ended, and a
+     * prepared transaction left behind would pin the lab's database until the server's data is gone.
+     */
+    private static void rollbackPrepared(DataSource server) {
+        await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> {
+            try (Connection connection = server.getConnection()) {
+                rollbackLeftovers(connection);
+                return true;
+            }
+        });
     }
 
     /** Waits until nothing holds the horizon in the lab's database, however it was held. */
