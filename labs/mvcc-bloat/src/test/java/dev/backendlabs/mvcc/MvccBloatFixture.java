@@ -81,12 +81,21 @@ final class MvccBloatFixture {
      * snapshot it ran with; a simple query's portal ends with the query.
      */
     static Connection simpleProtocolSession() throws SQLException {
+        return session("simple");
+    }
+
+    /**
+     * A session on the lab's database with pgjdbc's {@code preferQueryMode} set: {@code simple} (every
+     * statement over the simple protocol), {@code extendedForPrepared} (only {@link PreparedStatement}s
+     * over the extended one) or {@code extended} (the default).
+     */
+    static Connection session(String preferQueryMode) throws SQLException {
         init();
         Properties properties = new Properties();
         properties.setProperty("user", postgres().user());
         properties.setProperty("password", postgres().password());
         properties.setProperty("connectTimeout", "5");
-        properties.setProperty("preferQueryMode", "simple");
+        properties.setProperty("preferQueryMode", preferQueryMode);
         return DriverManager.getConnection(postgres().jdbcUrl(NAMESPACE.database()), properties);
     }
 
