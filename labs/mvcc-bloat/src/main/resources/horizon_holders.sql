@@ -3,8 +3,9 @@
 -- (xmin_age) and, where the server knows it, since when (held_seconds).
 --
 -- A session pins through its snapshot (backend_xmin) or, once it has written, through its own transaction id
--- (backend_xid): an idle READ COMMITTED transaction has no snapshot between statements, so a query that looks at
--- backend_xmin alone misses it. A prepared transaction has no session at all and shows only in pg_prepared_xacts.
+-- (backend_xid): an idle READ COMMITTED transaction whose last statement wrote has no snapshot, so a query that
+-- looks at backend_xmin alone misses it. (One whose last statement was a SELECT over the extended query protocol,
+-- as JDBC drivers send it, still holds that SELECT's snapshot: its portal lives until the next statement.) A prepared transaction has no session at all and shows only in pg_prepared_xacts.
 -- A replication slot pins through xmin (a physical slot fed by a standby) or catalog_xmin (a logical slot, system
 -- catalogs only); a connected standby with hot_standby_feedback = on through pg_stat_replication.backend_xmin.
 -- Sessions pin only their own database's tables (and the shared catalogs); slots and standbys pin every database.

@@ -75,17 +75,8 @@ class AfterReleaseTest {
             // A report that read the table and has not committed yet: it holds ACCESS SHARE, which VACUUM FULL must wait for.
             longReader.setAutoCommit(false);
             count(longReader, table);
-            int vacuumerPid = pid(vacuumer);
-            FutureTask<Boolean> full = new FutureTask<>(() -> vacuumer.createStatement().execute("VACUUM FULL " + table));
-            Thread.ofVirtual().start(full);
-            await().atMost(Duration.ofSeconds(10)).until(() -> Sql.queryLong(MvccBloatFixture.pool(),
-                    "SELECT count(*) FROM pg_locks WHERE pid = ? AND mode = 'AccessExclusiveLock' AND NOT granted", vacuumerPid) == 1);
-            // region lock-timeout
-            try (Statement sql = shortReader.createStatement()) {
-                sql.execute("SET lock_timeout = '100ms'");
-                reader = catchThrowableOfType(SQLException.class, () -> count(shortReader, table));
-            }
-            // endregion
+            FutureTask<Boolean> full = queued(vacuumer, "VACUUM FULL " + table, "AccessExclusiveLock");
+            reader = readWithLockTimeout(shortReader, table);
             long released = System.nanoTime();
             longReader.commit();
             full.get(60, TimeUnit.SECONDS);
@@ -106,6 +97,51 @@ class AfterReleaseTest {
         assertThat(reader.getSQLState()).as("lock_not_available").isEqualTo("55P03");
         assertThat(rewritten.deadTuples()).isZero();
         assertThat(shrunk).isLessThanOrEqualTo(1.05);
+    }
+
+    @Test
+    void plainVacuumQueuedTheSameWayLetsReadersThrough(PostgresBackend postgres) throws Exception {
+        String table = "vacuumed_online";
+        String database = MvccBloatFixture.NAMESPACE.database();
+        MvccBloatFixture.fresh(table);
+        SQLException reader;
+        try (Connection holder = postgres.connect(database); Connection vacuumer = postgres.connect(database);
+             Connection shortReader = postgres.connect(database)) {
+            // What plain VACUUM waits for (another VACUUM, ANALYZE, CREATE INDEX CONCURRENTLY): it queues where VACUUM FULL did.
+            holder.setAutoCommit(false);
+            try (Statement sql = holder.createStatement()) {
+                sql.execute("LOCK TABLE " + table + " IN SHARE UPDATE EXCLUSIVE MODE");
+            }
+            FutureTask<Boolean> vacuum = queued(vacuumer, "VACUUM " + table, "ShareUpdateExclusiveLock");
+            reader = readWithLockTimeout(shortReader, table);
+            holder.commit();
+            vacuum.get(60, TimeUnit.SECONDS);
+        }
+        assertThat((Object) reader).as("a plain SELECT with lock_timeout = 100ms, queued behind plain VACUUM's lock request").isNull();
+    }
+
+    /** Starts {@code vacuum} on {@code vacuumer} and returns once the server shows it waiting for {@code mode} on the table. */
+    private static FutureTask<Boolean> queued(Connection vacuumer, String vacuum, String mode) throws SQLException {
+        int vacuumerPid = pid(vacuumer);
+        FutureTask<Boolean> task = new FutureTask<>(() -> {
+            try (Statement sql = vacuumer.createStatement()) {
+                return sql.execute(vacuum);
+            }
+        });
+        Thread.ofVirtual().start(task);
+        await().atMost(Duration.ofSeconds(10)).until(() -> Sql.queryLong(MvccBloatFixture.pool(),
+                "SELECT count(*) FROM pg_locks WHERE pid = ? AND mode = ? AND NOT granted", vacuumerPid, mode) == 1);
+        return task;
+    }
+
+    /** A plain SELECT of {@code table} with a lock timeout: the error it got, or null if it read. */
+    private static SQLException readWithLockTimeout(Connection reader, String table) throws SQLException {
+        // region lock-timeout
+        try (Statement sql = reader.createStatement()) {
+            sql.execute("SET lock_timeout = '100ms'");
+            return catchThrowableOfType(SQLException.class, () -> count(reader, table));
+        }
+        // endregion
     }
 
     /** A fresh table, bloated by the workload under an idle REPEATABLE READ transaction that has ended since; its health before. */

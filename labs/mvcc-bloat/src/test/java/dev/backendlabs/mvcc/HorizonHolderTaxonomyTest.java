@@ -3,6 +3,7 @@ package dev.backendlabs.mvcc;
 import dev.backendlabs.mvcc.MvccBloatFixture.Held;
 import dev.backendlabs.mvcc.MvccBloatFixture.Holder;
 import dev.backendlabs.mvcc.MvccBloatFixture.HolderRun;
+import dev.backendlabs.mvcc.MvccBloatFixture.SessionPin;
 import dev.backendlabs.shared.backend.PostgresBackend;
 import dev.backendlabs.shared.junit.Lab;
 import dev.backendlabs.shared.report.LabReport;
@@ -11,11 +12,16 @@ import dev.backendlabs.shared.sql.Sql;
 import org.junit.jupiter.api.Test;
 
 import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
+import java.util.Objects;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * Which transactions hold the horizon, and where each one shows: a READ COMMITTED transaction that
@@ -55,8 +61,10 @@ class HorizonHolderTaxonomyTest {
 
             postgres.stop();
             postgres.start();
-            long afterRestart = Sql.queryLong(MvccBloatFixture.pool(),
-                    "SELECT count(*) FROM pg_prepared_xacts WHERE transaction::text::bigint = ?", xid);
+            // The pool may first hand out sessions the restart ended: read on the first live one.
+            long afterRestart = await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> Sql.queryLong(
+                    MvccBloatFixture.pool(), "SELECT count(*) FROM pg_prepared_xacts WHERE transaction::text::bigint = ?", xid),
+                    Objects::nonNull);
             report.metric("prepared_xact_survives_restart", afterRestart, "transactions",
                     "The prepared transaction is still in pg_prepared_xacts after a restart of the server (1), with no session behind it.");
             assertThat(sessionsShowingIt).as("sessions in pg_stat_activity whose transaction it is").isZero();
@@ -103,6 +111,51 @@ class HorizonHolderTaxonomyTest {
     }
 
     @Test
+    void overJdbcTheLastSelectsPortalHoldsTheSnapshotUntilTheNextStatement(LabReport report) throws Exception {
+        SessionPin afterStatement;
+        SessionPin afterServerPrepared;
+        SessionPin afterSet;
+        long stillInTransaction;
+        try (Held held = Held.begin(Holder.READ_COMMITTED_READ_ONLY, MvccBloatFixture.session())) {
+            afterStatement = held.pin();
+            // Past pgjdbc's prepareThreshold (5): a named statement on the server, run through the unnamed portal all the same.
+            for (int i = 0; i < 6; i++) {
+                preparedRead(held.session());
+            }
+            afterServerPrepared = held.pin();
+            // A statement that takes no snapshot: its Bind replaces the unnamed portal, and the old portal's snapshot goes with it.
+            try (Statement sql = held.session().createStatement()) {
+                sql.execute("SET LOCAL lock_timeout = '1s'");
+            }
+            afterSet = held.pin();
+            stillInTransaction = Sql.queryLong(MvccBloatFixture.pool(),
+                    "SELECT count(*) FROM pg_stat_activity WHERE pid = ? AND state = 'idle in transaction'", held.pid());
+        }
+        SessionPin plainStatement;
+        SessionPin preparedStatement;
+        try (Held held = Held.begin(Holder.READ_COMMITTED_READ_ONLY, MvccBloatFixture.session("extendedForPrepared"))) {
+            plainStatement = held.pin();
+            preparedRead(held.session());
+            preparedStatement = held.pin();
+        }
+        report.table(ReportTable.of("An idle read-only READ COMMITTED transaction over pgjdbc: what pg_stat_activity shows after its"
+                        + " last statement (ResultSet and statement closed)", "preferQueryMode", "last statement",
+                        "backend_xmin / backend_xid")
+                .row("extended (default)", "Statement, SELECT", MvccBloatFixture.shownAs(afterStatement))
+                .row("extended (default)", "PreparedStatement, SELECT, 6th run", MvccBloatFixture.shownAs(afterServerPrepared))
+                .row("extended (default)", "SET LOCAL (takes no snapshot)", MvccBloatFixture.shownAs(afterSet))
+                .row("extendedForPrepared", "Statement, SELECT (simple protocol)", MvccBloatFixture.shownAs(plainStatement))
+                .row("extendedForPrepared", "PreparedStatement, SELECT", MvccBloatFixture.shownAs(preparedStatement)));
+
+        assertThat(afterStatement.backendXmin()).as("after a SELECT whose ResultSet and Statement were closed").isNotNull();
+        assertThat(afterServerPrepared.backendXmin()).as("after a server-prepared SELECT").isNotNull();
+        assertThat(afterSet).as("after a statement that takes no snapshot, same transaction").isEqualTo(new SessionPin(null, null));
+        assertThat(stillInTransaction).as("the transaction is still open").isEqualTo(1);
+        assertThat(plainStatement).as("extendedForPrepared, plain Statement").isEqualTo(new SessionPin(null, null));
+        assertThat(preparedStatement.backendXmin()).as("extendedForPrepared, PreparedStatement").isNotNull();
+    }
+
+    @Test
     void oneMonitoringQueryFindsEveryKindOfHolderWithItsAge(LabReport report) throws Exception {
         String database = MvccBloatFixture.NAMESPACE.database();
         try (Held snapshot = Held.begin(Holder.REPEATABLE_READ_READ, MvccBloatFixture.session());
@@ -140,9 +193,18 @@ class HorizonHolderTaxonomyTest {
             });
             assertThat(holders).filteredOn(holder -> holder.kind() == HorizonHolder.Kind.PREPARED).singleElement()
                     .satisfies(holder -> assertThat(holder.holder()).contains(MvccBloatFixture.GID_PREFIX + "holder"));
-            assertThat(readOnly.pin()).isEqualTo(new MvccBloatFixture.SessionPin(null, null));
+            assertThat(readOnly.pin()).isEqualTo(new SessionPin(null, null));
             // The oldest holder is exactly where VACUUM stops.
             assertThat(vacuum.removableCutoff()).isEqualTo(holders.getFirst().xmin());
+        }
+    }
+
+    private static void preparedRead(Connection session) throws SQLException {
+        try (PreparedStatement select = session.prepareStatement("SELECT count(*) FROM " + MvccBloatFixture.NOTES + " WHERE id > ?")) {
+            select.setLong(1, 0);
+            try (ResultSet rows = select.executeQuery()) {
+                rows.next();
+            }
         }
     }
 

@@ -81,12 +81,21 @@ final class MvccBloatFixture {
      * snapshot it ran with; a simple query's portal ends with the query.
      */
     static Connection simpleProtocolSession() throws SQLException {
+        return session("simple");
+    }
+
+    /**
+     * A session on the lab's database with pgjdbc's {@code preferQueryMode} set: {@code simple} (every
+     * statement over the simple protocol), {@code extendedForPrepared} (only {@link PreparedStatement}s
+     * over the extended one) or {@code extended} (the default).
+     */
+    static Connection session(String preferQueryMode) throws SQLException {
         init();
         Properties properties = new Properties();
         properties.setProperty("user", postgres().user());
         properties.setProperty("password", postgres().password());
         properties.setProperty("connectTimeout", "5");
-        properties.setProperty("preferQueryMode", "simple");
+        properties.setProperty("preferQueryMode", preferQueryMode);
         return DriverManager.getConnection(postgres().jdbcUrl(NAMESPACE.database()), properties);
     }
 
@@ -443,6 +452,10 @@ final class MvccBloatFixture {
                 holder.begin(session);
             } catch (SQLException | RuntimeException e) {
                 session.close();
+                if (holder == Holder.PREPARED) {
+                    // The server may have prepared it before the client saw the error (a connection lost on the reply).
+                    rollbackPrepared(server);
+                }
                 throw e;
             }
             if (holder == Holder.PREPARED) {
@@ -480,9 +493,7 @@ final class MvccBloatFixture {
         @Override
         public void close() throws SQLException {
             if (holder == Holder.PREPARED) {
-                try (Connection connection = server.getConnection()) {
-                    rollbackLeftovers(connection);
-                }
+                rollbackPrepared(server);
                 return;
             }
             if (!session.isClosed()) {
@@ -496,6 +507,20 @@ final class MvccBloatFixture {
             // A pooled session stays open with its transaction rolled back; a plain one is gone once the server notices.
             await().atMost(Duration.ofSeconds(10)).until(() -> pin().backendXmin() == null && pin().backendXid() == null);
         }
+    }
+
+    /**
+     * Rolls back the lab's prepared transactions on {@code server}, retrying on fresh sessions for up
+     * to 30 s: right after a restart the pool can still hand out sessions the server ended, and a
+     * prepared transaction left behind would pin the lab's database until the server's data is gone.
+     */
+    private static void rollbackPrepared(DataSource server) {
+        await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> {
+            try (Connection connection = server.getConnection()) {
+                rollbackLeftovers(connection);
+                return true;
+            }
+        });
     }
 
     /** Waits until nothing holds the horizon in the lab's database, however it was held. */

@@ -167,42 +167,33 @@ class UserImpactExperimentTest {
         return new Cost(millis[EXPLAINS / 2], buffers[EXPLAINS / 2]);
     }
 
-    /** Runs EXPLAIN ANALYZE of the point select every 250 ms: (seconds since {@code start}, execution ms, shared buffers). */
-    private static final class CostSampler implements AutoCloseable {
+    /** A loop on a thread of its own until closed; {@link #close()} rethrows what ended it early. */
+    private abstract static class BackgroundLoop implements AutoCloseable {
 
-        private final List<double[]> samples = new ArrayList<>();
-        private final Thread thread;
         private final AtomicReference<Exception> failure = new AtomicReference<>();
         private volatile boolean running = true;
+        private Thread thread;
 
-        private CostSampler(long start) {
-            thread = Thread.ofVirtual().start(() -> {
-                try (Connection connection = MvccBloatFixture.pool().getConnection()) {
-                    while (running) {
-                        QueryPlan plan = QueryPlan.explain(connection, POINT_SELECT, HOT_ROW);
-                        synchronized (samples) {
-                            samples.add(new double[] {(System.nanoTime() - start) / 1e9, plan.executionMillis(), plan.sharedBuffers()});
-                        }
-                        Thread.sleep(250);
-                    }
-                } catch (SQLException | InterruptedException e) {
+        /** The loop: runs while {@link #running()}. */
+        abstract void loop() throws Exception;
+
+        /** Called once, at the end of the subclass's constructor. */
+        final void startOn(Thread.Builder builder) {
+            thread = builder.start(() -> {
+                try {
+                    loop();
+                } catch (Exception e) {
                     failure.set(e);
                 }
             });
         }
 
-        static CostSampler start(long start) {
-            return new CostSampler(start);
-        }
-
-        List<double[]> samples() {
-            synchronized (samples) {
-                return List.copyOf(samples);
-            }
+        final boolean running() {
+            return running;
         }
 
         @Override
-        public void close() throws Exception {
+        public final void close() throws Exception {
             running = false;
             thread.join();
             if (failure.get() != null) {
@@ -211,35 +202,68 @@ class UserImpactExperimentTest {
         }
     }
 
+    /** Runs EXPLAIN ANALYZE of the point select every 250 ms: (seconds since {@code start}, execution ms, shared buffers). */
+    private static final class CostSampler extends BackgroundLoop {
+
+        private final List<double[]> samples = new ArrayList<>();
+        private final long start;
+
+        private CostSampler(long start) {
+            this.start = start;
+            startOn(Thread.ofVirtual());
+        }
+
+        static CostSampler start(long start) {
+            return new CostSampler(start);
+        }
+
+        @Override
+        void loop() throws SQLException, InterruptedException {
+            try (Connection connection = MvccBloatFixture.pool().getConnection()) {
+                while (running()) {
+                    QueryPlan plan = QueryPlan.explain(connection, POINT_SELECT, HOT_ROW);
+                    synchronized (samples) {
+                        samples.add(new double[] {(System.nanoTime() - start) / 1e9, plan.executionMillis(), plan.sharedBuffers()});
+                    }
+                    Thread.sleep(250);
+                }
+            }
+        }
+
+        List<double[]> samples() {
+            synchronized (samples) {
+                return List.copyOf(samples);
+            }
+        }
+    }
+
     /**
      * Updates the hot row from one session in the background, 10 updates to a transaction, paced at
      * {@link #UPDATES_PER_SECOND}; records each transaction's latency for the current phase.
      */
-    private static final class Updater implements AutoCloseable {
+    private static final class Updater extends BackgroundLoop {
 
         private static final int BATCH = 10;
-        private final Thread thread;
         private final AtomicReference<LatencyRecorder> recorder = new AtomicReference<>(new LatencyRecorder());
         private final AtomicLong updated = new AtomicLong();
-        private final AtomicReference<Exception> failure = new AtomicReference<>();
-        private volatile boolean running = true;
         private volatile long phaseStart;
         private volatile long phaseUpdates;
 
         private Updater() {
-            thread = Thread.ofPlatform().name("hot-row-updater").start(this::run);
+            startOn(Thread.ofPlatform().name("hot-row-updater"));
         }
 
         static Updater start() {
             return new Updater();
         }
 
-        private void run() {
+        @Override
+        void loop() throws SQLException {
             MvccBloatFixture.Pacer pacer = new MvccBloatFixture.Pacer(UPDATES_PER_SECOND);
             try (Connection connection = MvccBloatFixture.pool().getConnection();
                  PreparedStatement update = connection.prepareStatement(UpdateLayout.updateSql(TABLE))) {
                 connection.setAutoCommit(false);
-                while (running) {
+                while (running()) {
                     pacer.await(BATCH);
                     long begin = System.nanoTime();
                     for (int i = 0; i < BATCH; i++) {
@@ -252,8 +276,6 @@ class UserImpactExperimentTest {
                     updated.addAndGet(BATCH);
                 }
                 connection.setAutoCommit(true);
-            } catch (SQLException e) {
-                failure.set(e);
             }
         }
 
@@ -270,15 +292,6 @@ class UserImpactExperimentTest {
 
         double phaseRate() {
             return (updated.get() - phaseUpdates) / ((System.nanoTime() - phaseStart) / 1e9);
-        }
-
-        @Override
-        public void close() throws Exception {
-            running = false;
-            thread.join();
-            if (failure.get() != null) {
-                throw failure.get();
-            }
         }
     }
 }
