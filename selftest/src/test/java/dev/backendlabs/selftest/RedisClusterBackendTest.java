@@ -119,9 +119,11 @@ class RedisClusterBackendTest {
     }
 
     @Test
-    void dockerModeSaysTheClusterIsEmbeddedOnlyAndExternalModeNeedsItsNodes() {
-        assertThatThrownBy(() -> RedisClusterBackend.KIND.start(BackendMode.DOCKER, BackendSettings.of(Map.of())))
-                .isInstanceOf(BackendStartException.class).hasMessageContaining("embedded-only");
+    void dockerModeRunsTheEmbeddedClusterAndExternalModeNeedsItsNodes() {
+        try (RunningServer<RedisClusterBackend> docker = RedisClusterBackend.KIND.start(BackendMode.DOCKER, BackendSettings.of(Map.of()))) {
+            assertThat(docker.backend().mode()).as("docker mode runs the six embedded processes").isEqualTo(BackendMode.EMBEDDED);
+            assertThat(docker.backend().masters()).hasSize(3);
+        }
         assertThatThrownBy(() -> RedisClusterBackend.KIND.start(BackendMode.EXTERNAL, BackendSettings.of(Map.of())))
                 .isInstanceOf(BackendStartException.class).hasMessageContaining("LABS_REDIS_CLUSTER_NODES is not set");
     }

@@ -9,15 +9,16 @@ import java.util.List;
 /**
  * Starts (or finds) the Redis Cluster in each mode.
  *
- * <p><b>Why there is no docker mode.</b> A cluster tells its clients where each slot lives
+ * <p><b>Why docker mode runs the embedded cluster.</b> A cluster tells its clients where each slot lives
  * ({@code MOVED 3999 172.17.0.3:6379}), so every node must announce an address that both the
  * other nodes and this JVM can reach. Containers on Docker's bridge network announce bridge
  * addresses, which a JVM on macOS or Windows cannot reach; the fix is six containers, each with
  * its own fixed published port and bus port and {@code cluster-announce-ip}, {@code -port} and
  * {@code -bus-port} set to match, or host networking, which only Linux has. That is a setup CI
- * (which has no Docker engine) could never verify, so docker mode fails at once with a
- * {@link BackendStartException} that names the two modes that work. Embedded mode runs wherever
- * the single embedded Redis does, Docker or not.
+ * (which has no Docker engine) could never verify. The six {@code redis-server} processes of
+ * embedded mode run wherever the single embedded Redis does, Docker or not, so docker mode starts
+ * those (the run's report says embedded), and fails with a {@link BackendStartException} that says
+ * why only on a platform without the embedded binaries.
  */
 final class RedisClusterServers {
 
@@ -28,9 +29,12 @@ final class RedisClusterServers {
     }
 
     static RunningServer<RedisClusterBackend> docker() {
-        throw new BackendStartException("redis-cluster", BackendMode.DOCKER, "the Redis Cluster is embedded-only: in containers"
-                + " every node would need a hand-set announced address and published bus port; run it with -Dlabs.backend=embedded,"
-                + " or point " + NODES + " at a cluster of your own with -Dlabs.backend=external", null);
+        EmbeddedPlatform.unsupportedReason().ifPresent(reason -> {
+            throw new BackendStartException("redis-cluster", BackendMode.DOCKER, "docker mode runs the embedded cluster (in containers"
+                    + " every node would need a hand-set announced address and published bus port), and this platform has no embedded"
+                    + " binaries (" + reason + "); point " + NODES + " at a cluster of your own with -Dlabs.backend=external", null);
+        });
+        return embedded();
     }
 
     /** Six processes; if the handle cannot be built, they are stopped and their directory deleted before the error propagates. */
