@@ -81,6 +81,8 @@ class PoolSizeSweepTest {
                 try (HikariDataSource pool = sweepPool(size)) {
                     PoolingMathFixture.closedLoop(pool, CLIENTS, warmUp, workload::transaction);
                     PoolingMathFixture.LittleRun run = PoolingMathFixture.closedLoop(pool, CLIENTS, measured, workload::transaction);
+                    assertThat(run.errors()).as("failed transactions, pool %d, round %d: each counts in the throughput", size, round + 1)
+                            .isZero();
                     ALL_RUNS.add(run);
                     ALL_SIZES.add(size);
                     RUNS.merge(size, run, (first, second) -> second.throughputPerSecond() > first.throughputPerSecond() ? second : first);
