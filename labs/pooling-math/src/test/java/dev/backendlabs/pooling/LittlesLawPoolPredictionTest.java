@@ -43,6 +43,7 @@ class LittlesLawPoolPredictionTest {
                         + String.format("%.1f ms (p99 %.1f ms)", hold.meanMs(), hold.p99Ms()), "pool", "role", "achieved /s", "p99 (ms)")
                 .row(predicted, "⌈λ · p99 hold⌉", enough.achievedPerSecond(), enough.latency().p99Ms())
                 .row(undersized, "⌊λ · mean hold⌋ − 1", tooFew.achievedPerSecond(), tooFew.latency().p99Ms()));
+        assertThat(enough.errors() + tooFew.errors()).as("failed requests: a pool that failed them would not be slow, just wrong").isZero();
         assertThat(enough.achievedPerSecond()).as("the predicted pool of %d keeps up", predicted).isGreaterThan(0.95 * TARGET_PER_SECOND);
         assertThat(enough.latency().p99Ms()).as("and its requests barely queue").isLessThan(10 * hold.p99Ms());
         assertThat(tooFew.achievedPerSecond()).as("a pool of %d cannot", undersized).isLessThan(0.95 * TARGET_PER_SECOND);
