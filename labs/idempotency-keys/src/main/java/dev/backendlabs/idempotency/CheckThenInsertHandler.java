@@ -42,17 +42,13 @@ public final class CheckThenInsertHandler implements HttpHandler {
 
     @Override
     public void handle(HttpExchange exchange) throws IOException {
-        try (exchange) {
-            ApiResponse answer;
+        PaymentExchange.serve(exchange, RecoveryPointPayments.ROUTE, maxBodyBytes, post -> {
             try {
-                answer = pay(PaymentPost.read(exchange, RecoveryPointPayments.ROUTE, maxBodyBytes));
-            } catch (InvalidRequestException e) {
-                answer = e.problem();
-            } catch (SQLException | RuntimeException e) {
-                answer = PaymentPost.internalError();
+                return pay(post);
+            } catch (SQLException e) {
+                return PaymentExchange.internalError();   // the loser of the insert's 23505: the client gets a 500
             }
-            PaymentPost.send(exchange, answer);
-        }
+        });
     }
 
     // region check-then-insert
