@@ -14,8 +14,6 @@ import java.util.Objects;
  */
 public final class AtomicClaimHandler implements HttpHandler {
 
-    private static final System.Logger LOG = System.getLogger(AtomicClaimHandler.class.getName());
-
     private final RecoveryPointPayments payments;
     private final int maxBodyBytes;
 
@@ -26,18 +24,7 @@ public final class AtomicClaimHandler implements HttpHandler {
 
     @Override
     public void handle(HttpExchange exchange) throws IOException {
-        try (exchange) {
-            ApiResponse answer;
-            try {
-                PaymentPost post = PaymentPost.read(exchange, RecoveryPointPayments.ROUTE, maxBodyBytes);
-                answer = payments.pay(post.tenant(), post.key(), post.request());
-            } catch (InvalidRequestException e) {
-                answer = e.problem();
-            } catch (RuntimeException e) {
-                LOG.log(System.Logger.Level.ERROR, "POST /payments failed", e);
-                answer = PaymentPost.internalError();
-            }
-            PaymentPost.send(exchange, answer);
-        }
+        PaymentExchange.serve(exchange, RecoveryPointPayments.ROUTE, maxBodyBytes,
+                post -> payments.pay(post.tenant(), post.key(), post.request()));
     }
 }

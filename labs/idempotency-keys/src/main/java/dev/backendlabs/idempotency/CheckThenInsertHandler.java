@@ -17,10 +17,11 @@ import java.util.UUID;
 
 /**
  * NAIVE: look the key up, find nothing, charge, then insert the key with its answer — the check-then-act
- * that laravel-idempotency, grape-idempotency and Mastodon each shipped and fixed. It validates and
- * fingerprints like the pattern, stores the same answer in the same table under the same unique
- * constraint, and replays a key it finds. A retry that arrives after the first request finished is
- * answered correctly. A retry that arrives while the first is still charging — a client whose timeout
+ * that laravel-idempotency, grape-idempotency and Mastodon each shipped and fixed. It validates like
+ * the pattern (the same {@code PaymentExchange}), stores the same answer and fingerprint in the same
+ * table under the same unique constraint, and replays a key it finds (without comparing the
+ * fingerprint: the race is this class's point, not a second bug). A retry that arrives after the
+ * first request finished is answered correctly. A retry that arrives while the first is still charging — a client whose timeout
  * was shorter than the provider, a double click, a queue redelivering — finds nothing either, and
  * charges again. The unique constraint only notices at the insert, after the provider has charged
  * twice: the database holds one payment, the card was charged N times, and the losers get a 500.
@@ -42,17 +43,13 @@ public final class CheckThenInsertHandler implements HttpHandler {
 
     @Override
     public void handle(HttpExchange exchange) throws IOException {
-        try (exchange) {
-            ApiResponse answer;
+        PaymentExchange.serve(exchange, RecoveryPointPayments.ROUTE, maxBodyBytes, post -> {
             try {
-                answer = pay(PaymentPost.read(exchange, RecoveryPointPayments.ROUTE, maxBodyBytes));
-            } catch (InvalidRequestException e) {
-                answer = e.problem();
-            } catch (SQLException | RuntimeException e) {
-                answer = PaymentPost.internalError();
+                return pay(post);
+            } catch (SQLException e) {
+                return PaymentExchange.internalError();   // the loser of the insert's 23505: the client gets a 500
             }
-            PaymentPost.send(exchange, answer);
-        }
+        });
     }
 
     // region check-then-insert

@@ -23,24 +23,19 @@ public final class PaymentIntentsHandler implements HttpHandler {
 
     @Override
     public void handle(HttpExchange exchange) throws IOException {
-        try (exchange) {
-            ApiResponse answer;
-            try {
-                PaymentPost post = PaymentPost.read(exchange, PaymentIntents.ROUTE, maxBodyBytes);
-                KeyScope scope = new KeyScope(post.tenant(), "POST", PaymentIntents.ROUTE, post.key());
-                answer = fastPath.execute(scope, Fingerprint.of(scope, post.request().canonicalJson()),
-                        (connection, keyId) -> PaymentIntents.create(connection, post.tenant(), post.request(), keyId));
-            } catch (InvalidRequestException e) {
-                answer = e.problem();
-            } catch (SQLException e) {
-                LOG.log(System.Logger.Level.WARNING, "POST /payment-intents: database failed", e);
-                answer = ApiResponse.problem(503, "temporarily-unavailable", "Temporarily unavailable",
-                        "Nothing was stored. Retry with the same Idempotency-Key.", Map.of("Retry-After", "1"));
-            } catch (RuntimeException e) {
-                LOG.log(System.Logger.Level.ERROR, "POST /payment-intents failed", e);
-                answer = PaymentPost.internalError();
-            }
-            PaymentPost.send(exchange, answer);
+        PaymentExchange.serve(exchange, PaymentIntents.ROUTE, maxBodyBytes, this::create);
+    }
+
+    /** The intent, once per key; a database failure rolled everything back, so the client may retry with the same key. */
+    private ApiResponse create(PaymentPost post) {
+        KeyScope scope = new KeyScope(post.tenant(), "POST", PaymentIntents.ROUTE, post.key());
+        try {
+            return fastPath.execute(scope, Fingerprint.of(scope, post.request().canonicalJson()),
+                    (connection, keyId) -> PaymentIntents.create(connection, post.tenant(), post.request(), keyId));
+        } catch (SQLException e) {
+            LOG.log(System.Logger.Level.WARNING, "POST /payment-intents: database failed", e);
+            return ApiResponse.problem(503, "temporarily-unavailable", "Temporarily unavailable",
+                    "Nothing was stored. Retry with the same Idempotency-Key.", Map.of("Retry-After", "1"));
         }
     }
 }

@@ -52,17 +52,4 @@ public record PaymentPost(String tenant, String key, PaymentRequest request) {
         }
         return new PaymentPost(tenant, key, PaymentRequest.parse(body));
     }
-
-    /** Sends {@code answer} as it is: status, headers, body bytes. */
-    public static void send(HttpExchange exchange, ApiResponse answer) throws IOException {
-        answer.headers().forEach(exchange.getResponseHeaders()::set);
-        exchange.sendResponseHeaders(answer.status(), answer.body().length == 0 ? -1 : answer.body().length);
-        exchange.getResponseBody().write(answer.body());
-    }
-
-    /** The 500 for a failure no layer expected; nothing is stored for it. */
-    static ApiResponse internalError() {
-        return ApiResponse.problem(500, "internal-error", "Internal error", "The request failed unexpectedly; nothing was stored.",
-                Map.of());
-    }
 }

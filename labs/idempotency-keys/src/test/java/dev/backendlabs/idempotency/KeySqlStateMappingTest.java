@@ -9,6 +9,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
@@ -33,7 +34,8 @@ import static org.awaitility.Awaitility.await;
  * SQLSTATEs 23505, 40001 and 55P03, raised by the real server, each mapped to its outcome; and the
  * two that a client can meet through the API, 55P03 (a row locked past the lock timeout: 409, not a
  * hang) and 40001 (a duplicate under SERIALIZABLE: the transaction runs again and replays). The third,
- * 23505 from the payments' one-per-key constraint, is met by {@code StalledKeyOwnerTest}.
+ * 23505 from the payments' one-per-key constraint, is met by {@code StalledKeyOwnerTest}; the claim never
+ * raises it, because ON CONFLICT turns a duplicate's insert into a read of the winner's row.
  */
 @Lab
 class KeySqlStateMappingTest {
@@ -99,6 +101,39 @@ class KeySqlStateMappingTest {
         }
     }
 
+    /**
+     * The race a storm of duplicates only hits now and then, forced: a claim of the key is inserted and not yet
+     * committed when a duplicate's claim arrives. The duplicate's insert waits for it; when it commits, ON CONFLICT
+     * turns the wait into "no row", and the duplicate reads the winner's row: in flight, 409. A claim that looked the
+     * key up first and inserted without ON CONFLICT would find nothing, wait the same way, and fail with 23505 (a 503).
+     */
+    @Test
+    void aClaimThatWaitedForAnUncommittedClaimOfItsKeyGets409NotAUniqueViolation() throws Exception {
+        String key = UUID.randomUUID().toString();
+        try (Downstream provider = IdempotencyKeysFixture.provider();
+             Service service = IdempotencyKeysFixture.service(provider, options -> options);
+             Connection winner = IdempotencyKeysFixture.dataSource().getConnection();
+             ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
+            KeyScope scope = new KeyScope(TENANT, RecoveryPointPayments.METHOD, RecoveryPointPayments.ROUTE, key);
+            PaymentRequest request = PaymentRequest.parse(PAYMENT.getBytes(StandardCharsets.UTF_8));
+            winner.setAutoCommit(false);
+            Fingerprint fingerprint = Fingerprint.of(scope, request.canonicalJson());
+            assertThat(service.store().claim(winner, scope, fingerprint)).as("the winner's claim, not committed")
+                    .isInstanceOf(Claim.Owned.class);
+
+            Future<HttpResponse<String>> duplicate = threads.submit(() ->
+                    IdempotencyKeysFixture.post(service.paymentsUri(), TENANT, key, PAYMENT));
+            await().atMost(Duration.ofSeconds(10)).until(() -> IdempotencyKeysFixture.count(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'") == 1);
+            winner.commit();
+            HttpResponse<String> answer = duplicate.get(10, TimeUnit.SECONDS);
+
+            assertThat(answer.statusCode()).as("the duplicate's answer: %s", answer.body()).isEqualTo(409);
+            assertThat(answer.headers().firstValue("Retry-After")).hasValue("1");
+            assertThat(provider.stats(IdempotencyKeysFixture.CHARGES).arrivals()).as("provider calls").isZero();
+        }
+    }
+
     @Test
     void underSerializableADuplicateOfAFastPathRequestInFlightRunsAgainAndReplays(PostgresBackend postgres) throws Exception {
         try (HikariDataSource serializable = postgres.dataSource(NAMESPACE, config -> {
@@ -107,7 +142,7 @@ class KeySqlStateMappingTest {
         }); ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
             IdempotencyStore store = new IdempotencyStore(serializable, IdempotencyKeysFixture.LEASE, Duration.ofSeconds(10));
             SingleTransactionIdempotency fastPath = new SingleTransactionIdempotency(store);
-            PaymentRequest request = PaymentRequest.parse(PAYMENT.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            PaymentRequest request = PaymentRequest.parse(PAYMENT.getBytes(StandardCharsets.UTF_8));
             KeyScope scope = new KeyScope(TENANT, "POST", PaymentIntents.ROUTE, UUID.randomUUID().toString());
             Fingerprint fingerprint = Fingerprint.of(scope, request.canonicalJson());
             CountDownLatch inWork = new CountDownLatch(1);

@@ -18,7 +18,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Bad input gets a typed {@code application/problem+json} answer before anything touches the
- * database or the provider: after every test, no key, no payment and no provider call.
+ * database or the provider, on {@code /payments} and on the fast path's {@code /payment-intents}:
+ * after every test, no key, no payment, no intent and no provider call.
  */
 @Lab
 class PaymentBadInputTest {
@@ -38,6 +39,7 @@ class PaymentBadInputTest {
         try {
             assertThat(IdempotencyKeysFixture.count("SELECT count(*) FROM idempotency_keys")).as("keys").isZero();
             assertThat(IdempotencyKeysFixture.count("SELECT count(*) FROM payments")).as("payments").isZero();
+            assertThat(IdempotencyKeysFixture.count("SELECT count(*) FROM payment_intents")).as("payment intents").isZero();
             assertThat(provider.stats(IdempotencyKeysFixture.CHARGES).arrivals()).as("provider calls").isZero();
         } finally {
             service.close();
@@ -85,6 +87,15 @@ class PaymentBadInputTest {
                 "{\"amount\": 1250, \"currency\": \"EUR\", \"destination\": \"acct_42\", \"note\": \"x\"}"}) {
             assertProblem(post(UUID.randomUUID().toString(), body), 400, "invalid-payment");
         }
+    }
+
+    @Test
+    void theFastPathRefusesBadInputTheSameWay() throws Exception {
+        assertProblem(IdempotencyKeysFixture.post(service.intentsUri(), TENANT, "key with spaces", PAYMENT), 400,
+                "idempotency-key-malformed");
+        assertProblem(IdempotencyKeysFixture.post(service.intentsUri(), TENANT, UUID.randomUUID().toString(), "not json"), 400,
+                "malformed-json");
+        assertProblem(IdempotencyKeysFixture.post(service.intentsUri(), TENANT, null, PAYMENT), 400, "idempotency-key-missing");
     }
 
     @Test

@@ -3,6 +3,7 @@ package dev.backendlabs.idempotency;
 import dev.backendlabs.idempotency.IdempotencyKeysFixture.Service;
 import dev.backendlabs.shared.http.Downstream;
 import dev.backendlabs.shared.http.Latency;
+import dev.backendlabs.shared.http.Outage;
 import dev.backendlabs.shared.junit.Lab;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -88,6 +89,38 @@ class ProviderErrorCachingTest {
             assertThat(provider.executions(service.payments().providerKey(IdempotencyKeysFixture.keyId(key)))).as("charges").isEqualTo(1);
             assertThat(provider.stats(IdempotencyKeysFixture.CHARGES).replayed()).as("the retry was answered from the provider's own key")
                     .isEqualTo(1);
+            assertThat(IdempotencyKeysFixture.count("SELECT count(*) FROM payments")).isEqualTo(1);
+        }
+    }
+
+    /**
+     * The provider hangs (it accepts the call and never answers until the outage is cleared). Each attempt ends at the
+     * provider client's 100 ms deadline with a 504 and releases the key, so the client's next retry runs at once
+     * instead of waiting out the 30 s lease; once the provider answers again, the held calls and the retry are one
+     * charge under the one provider key.
+     */
+    @Test
+    void aHungProviderAnswers504AndReleasesTheKeyAndOnceItRecoversTheRetryChargesOnce() throws Exception {
+        try (Downstream provider = IdempotencyKeysFixture.provider();
+             Service service = IdempotencyKeysFixture.service(provider, options -> options.providerTimeout(Duration.ofMillis(100)))) {
+            provider.idempotent(true).outage(Outage.hang());
+            String key = UUID.randomUUID().toString();
+            HttpResponse<String> first = IdempotencyKeysFixture.post(service.paymentsUri(), TENANT, key, PAYMENT);
+            HttpResponse<String> retryDuringTheHang = IdempotencyKeysFixture.post(service.paymentsUri(), TENANT, key, PAYMENT);
+
+            assertThat(first.statusCode()).isEqualTo(504);
+            assertThat(retryDuringTheHang.statusCode()).as("the retry ran again (a 409 would mean the key stayed leased)").isEqualTo(504);
+            assertThat(IdempotencyKeysFixture.count(
+                    "SELECT count(*) FROM idempotency_keys WHERE locked_until IS NULL AND recovery_point = 'started'"))
+                    .as("the key is released, not finished").isEqualTo(1);
+            assertThat(IdempotencyKeysFixture.count("SELECT count(*) FROM payments")).isZero();
+
+            provider.clearOutage();
+            await().atMost(Duration.ofSeconds(5)).until(() -> provider.stats(IdempotencyKeysFixture.CHARGES).inFlight() == 0);
+            HttpResponse<String> retry = IdempotencyKeysFixture.post(service.paymentsUri(), TENANT, key, PAYMENT);
+
+            assertThat(retry.statusCode()).isEqualTo(201);
+            assertThat(provider.executions(service.payments().providerKey(IdempotencyKeysFixture.keyId(key)))).as("charges").isEqualTo(1);
             assertThat(IdempotencyKeysFixture.count("SELECT count(*) FROM payments")).isEqualTo(1);
         }
     }
