@@ -234,10 +234,12 @@ class MetastableFailureTest {
 
     /**
      * Why D stays down, asserted rather than inferred from the outcome: after the trigger D was sent more than it can
-     * serve. The users alone send 90 % of D's capacity, so the queue of a D that works every request it admits shrinks only
-     * while a user request costs it fewer than 1 / 0.9 = 1.11 requests. A client that makes every attempt of every failed request costs it up to 4, however long
-     * it waits between them: backoff moves retries in time, it does not remove any. The table records the value
-     * (reference run: 4.21 naive, 3.89 with full-jitter backoff); the bound is the scenario's arithmetic, not a tolerance.
+     * serve. The users alone send 90 % of D's capacity, so the queue of a D that works every request it admits shrinks
+     * only while a user request costs it fewer than 1 / 0.9 = 1.11 requests. A client that makes every attempt of every
+     * failed request costs it up to 4, however long it waits between them: backoff moves retries in time, it does not
+     * remove any ({@code BackoffLengthSimulationTest} plays it out for waits of up to minutes). The table records the
+     * value (reference run: 4.21 naive, 3.89 with full-jitter backoff); the bound is the scenario's arithmetic, not a
+     * tolerance.
      */
     private static void assertRetriesKeepDOverloaded(Run run) {
         assertThat(run.amplificationAfterTrigger()).as("requests on D per user request after the trigger")
