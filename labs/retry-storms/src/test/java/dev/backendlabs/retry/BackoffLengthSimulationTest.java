@@ -7,6 +7,7 @@ import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.PriorityQueue;
 import java.util.SplittableRandom;
@@ -58,10 +59,15 @@ class BackoffLengthSimulationTest {
         table.row("naive within a budget (10 tokens, 0.1 per success)", budget.successPercent(), budget.requestsOnDPerUser());
         table.row("naive, no trigger (the same 2 min)", untriggered.successPercent(), untriggered.requestsOnDPerUser());
         report.table(table);
+        List<String> clients = new ArrayList<>(List.of("naive"));
+        FIRST_WAITS.forEach(first -> clients.add("jitter " + seconds(first) + " s"));
+        clients.add("budget");
+        List<Double> served = new ArrayList<>(List.of(naive.successPercent()));
+        backoffs.forEach(backoff -> served.add(backoff.successPercent()));
+        served.add(budget.successPercent());
         report.bars("simulated-success-by-backoff-length.png", "Users served in the 2 min after a 2 s trigger, simulated",
-                        "longest first wait of full-jitter backoff (s)", "success after the trigger (%)")
-                .series("full jitter, waits up to 1, 2 and 4 x the first", FIRST_WAITS.stream().map(BackoffLengthSimulationTest::seconds)
-                        .toList(), backoffs.stream().map(Outcome::successPercent).toList());
+                "client (full jitter: longest first wait; then 2 and 4 x it)", "success after the trigger (%)")
+                .series("users arriving after the trigger", clients, served);
 
         // Seeded, so exact for this code: naive 0 %; full jitter 0 % with waits up to 10 / 20 / 40 s, 5.0 % and 19.2 % with
         // waits of minutes; the budget 97.3 %. "Stays down" is the live test's bound, < 10 %; waits of minutes let a few

@@ -238,7 +238,7 @@ class MetastableFailureTest {
      * only while a user request costs it fewer than 1 / 0.9 = 1.11 requests. A client that makes every attempt of every
      * failed request costs it up to 4, however long it waits between them: backoff moves retries in time, it does not
      * remove any ({@code BackoffLengthSimulationTest} plays it out for waits of up to minutes). The table records the
-     * value (reference run: 4.10 naive, 3.80 with full-jitter backoff); the bound is the scenario's arithmetic, not a
+     * value (reference run: 4.08 naive, 3.74 with full-jitter backoff); the bound is the scenario's arithmetic, not a
      * tolerance.
      */
     private static void assertRetriesKeepDOverloaded(Run run) {
