@@ -14,7 +14,7 @@ import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The library peer: Bucket4j's Jedis backend, configured with the same capacity and rate.
+ * A PEER, a library: Bucket4j's Jedis backend, configured with the same capacity and rate.
  *
  * <p>How it works: each attempt reads the serialized bucket, computes in the JVM, and writes it
  * back with a compare-and-swap script that fails if another client wrote first; a failed swap is

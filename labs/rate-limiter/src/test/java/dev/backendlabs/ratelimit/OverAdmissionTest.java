@@ -39,6 +39,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  *   <li>One yardstick for the fixed window and the bucket: the most admissions in any 1 s span,
  *       both limiters in the same run, under the same load, started mid-window. The window's peak
  *       is far above the bucket's.</li>
+ *   <li>The sliding log never admits more than its limit in any 1 s span, and the sliding counter does, both judged by
+ *       the same count: admissions whose whole round trip lies inside the span.</li>
  *   <li>Bucket4j (compare-and-swap) does not over-admit; it runs fewer decisions, being slower.</li>
  * </ul>
  */
@@ -180,28 +182,30 @@ class OverAdmissionTest {
             List<Admissions> admissions = HotKeyLoad.interleaved(limiters, keys,
                     LoadRunner.workers(THREADS).operations(DECISIONS).minimumDuration(Duration.ofMillis(2500)));
 
+            // One yardstick for both claims: admissions certainly inside one 1 s span (whole round trip inside it). It cannot
+            // show an over-admission that did not happen (the log's claim), nor hide one that did (the counter's).
             long logCertainPeak = admissions.get(3).certainPeakInAnySpan(1000);
-            double windowRatio = (double) admissions.get(0).peakInAnySpan(1000) / WINDOW_LIMIT;
-            double counterRatio = (double) admissions.get(4).peakInAnySpan(1000) / WINDOW_LIMIT;
+            double windowRatio = (double) admissions.get(0).certainPeakInAnySpan(1000) / WINDOW_LIMIT;
+            double counterRatio = (double) admissions.get(4).certainPeakInAnySpan(1000) / WINDOW_LIMIT;
             report.metric("sliding_log_overadmissions", Math.max(0, logCertainPeak - WINDOW_LIMIT), "requests",
                     "Admissions by the sliding log (1,000 per 1 s) beyond its limit in any 1 s span, counting only admissions whose"
                             + " whole round trip lies in the span; 32 threads, same run as the fixed window and the buckets.");
             report.metric("sliding_counter_peak_ratio", counterRatio, "x limit",
-                    "Most sliding-counter admissions in any 1 s span over its 1,000 limit, same run, started mid-window"
-                            + " (the fixed window: " + windowRatio + ").");
+                    "Most sliding-counter admissions certainly inside one 1 s span (the same count) over its 1,000 limit, same run,"
+                            + " started mid-window (the fixed window: " + windowRatio + ").");
             ReportTable table = ReportTable.of("Most admissions in any 1 s span, five limiters in one run (32 threads, "
                     + "1,000 per second each; buckets: capacity 100)", "limiter", "admitted", "peak in any 1 s", "certain peak",
-                    "peak / 1,000");
+                    "certain peak / 1,000");
             for (int i = 0; i < names.size(); i++) {
                 Admissions each = admissions.get(i);
                 table.row(names.get(i), each.count(), each.peakInAnySpan(1000), each.certainPeakInAnySpan(1000),
-                        (double) each.peakInAnySpan(1000) / WINDOW_LIMIT);
+                        (double) each.certainPeakInAnySpan(1000) / WINDOW_LIMIT);
             }
             report.table(table);
             report.chart("windows-admitted-over-time.png", windowsOverTime(names, admissions));
 
             assertThat(logCertainPeak).as("sliding log, admissions certainly inside one 1 s span").isLessThanOrEqualTo(WINDOW_LIMIT);
-            assertThat(counterRatio).as("sliding counter: above its limit, below the fixed window (%s)", windowRatio)
+            assertThat(counterRatio).as("sliding counter, certain peak: above its limit, below the fixed window's (%s)", windowRatio)
                     .isGreaterThan(1).isLessThan(windowRatio);
         }
     }

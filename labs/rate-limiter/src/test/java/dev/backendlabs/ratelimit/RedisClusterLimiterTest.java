@@ -134,11 +134,16 @@ class RedisClusterLimiterTest {
             long[] window = new long[2];
             AtomicReference<HostAndPort> newMaster = new AtomicReference<>();
             AtomicReference<Thread> failover = new AtomicReference<>();
+            AtomicReference<RuntimeException> failoverError = new AtomicReference<>();
             RateLimiter watched = (k, cost) -> {
                 if (decided.incrementAndGet() == DECISIONS / 4) {
                     failover.set(Thread.ofVirtual().start(() -> {
                         window[0] = RateLimiterFixture.wallMicros();
-                        newMaster.set(cluster.failover(oldMaster));
+                        try {
+                            newMaster.set(cluster.failover(oldMaster));
+                        } catch (RuntimeException e) {
+                            failoverError.set(e); // rethrown after the join, so the test fails with the cause (external mode refuses)
+                        }
                         window[1] = RateLimiterFixture.wallMicros();
                     }));
                 }
@@ -156,6 +161,9 @@ class RedisClusterLimiterTest {
                 }
             });
             failover.get().join();
+            if (failoverError.get() != null) {
+                throw failoverError.get();
+            }
 
             report.metric("cluster_overadmissions_during_failover", result.overAdmissions(POLICY), "requests", "Admissions above"
                     + " capacity + rate x elapsed by the Lua bucket on a Redis Cluster, 32 threads, " + DECISIONS + " decisions on one key,"

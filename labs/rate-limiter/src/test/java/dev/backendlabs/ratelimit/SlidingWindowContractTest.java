@@ -184,39 +184,72 @@ class SlidingWindowContractTest {
         return best;
     }
 
-    @ParameterizedTest(name = "{4} limit={0} window={1} cost={2} now={3}")
+    /**
+     * Every bad argument through both window scripts (the log's cost ceiling through the log only): the
+     * {@code ERR rate-limiter: <argument> must be} error of the buckets' scripts, and the key's value and TTL untouched.
+     */
+    @ParameterizedTest(name = "limit={0} window={1} cost={2} now={3} -> {4} ({5})")
     @CsvSource(nullValues = "none", value = {
-            "0,      1000,  1,    none,  limit,  LOG",
-            "1.5,    1000,  1,    none,  limit,  COUNTER",
-            "2000000000, 1000, 1, none,  limit,  LOG",
-            "'',     1000,  1,    none,  limit,  COUNTER",
-            "10,     0,     1,    none,  window, LOG",
-            "10,     1.5,   1,    none,  window, COUNTER",
-            "10,     10000000000000, 1, none, window, LOG",
-            "10,     0x10,  1,    none,  window, COUNTER",
-            "10,     1000,  -1,   none,  cost,   LOG",
-            "10,     1000,  x,    none,  cost,   COUNTER",
+            "0,      1000,  1,    none,  limit,  both",
+            "-1,     1000,  1,    none,  limit,  both",
+            "1.5,    1000,  1,    none,  limit,  both",
+            "ten,    1000,  1,    none,  limit,  both",
+            "'',     1000,  1,    none,  limit,  both",
+            "0x10,   1000,  1,    none,  limit,  both",
+            "' 10',  1000,  1,    none,  limit,  both",
+            "2000000000, 1000, 1, none,  limit,  both",
+            "10,     0,     1,    none,  window, both",
+            "10,     -1000, 1,    none,  window, both",
+            "10,     1.5,   1,    none,  window, both",
+            "10,     1e3,   1,    none,  window, both",
+            "10,     inf,   1,    none,  window, both",
+            "10,     nan,   1,    none,  window, both",
+            "10,     0x10,  1,    none,  window, both",
+            "10,     10000000000000, 1, none, window, both",
+            "10,     1000,  -1,   none,  cost,   both",
+            "10,     1000,  1.5,  none,  cost,   both",
+            "10,     1000,  x,    none,  cost,   both",
             "1000000000, 1000, 1001, none, cost, LOG",
-            "10,     1000,  1,    -5,    now,    LOG",
-            "10,     1000,  1,    99999999999999999999, now, COUNTER"})
+            "10,     1000,  1,    abc,   now,    both",
+            "10,     1000,  1,    -5,    now,    both",
+            "10,     1000,  1,    1.5,   now,    both",
+            "10,     1000,  1,    99999999999999999999, now, both"})
     void scriptRejectsBadArgumentsAndChangesNothing(String limit, String window, String cost, String now, String argument,
-                                                    WindowScript script, RedisBackend redis, LabNamespace namespace) {
+                                                    String scripts, RedisBackend redis, LabNamespace namespace) {
         String key = namespace.redisKey("window-validation", argument);
         List<String> args = new ArrayList<>(List.of(limit, window, cost));
         if (now != null) {
             args.add(now);
         }
         try (Jedis jedis = redis.connect()) {
-            jedis.del(key);
-            jedis.psetex(key, 60_000, "untouched");
+            List<WindowScript> targets = scripts.equals("both") ? List.of(WindowScript.values()) : List.of(WindowScript.valueOf(scripts));
+            for (WindowScript script : targets) {
+                jedis.del(key);
+                jedis.psetex(key, 60_000, "untouched");
 
-            assertThatThrownBy(() -> script.script.run(jedis, List.of(key), args, () -> { }))
-                    .isInstanceOf(JedisDataException.class)
-                    .hasMessageStartingWith("ERR rate-limiter: " + argument + " must be");
+                assertThatThrownBy(() -> script.script.run(jedis, List.of(key), args, () -> { })).as("%s", script)
+                        .isInstanceOf(JedisDataException.class)
+                        .hasMessageStartingWith("ERR rate-limiter: " + argument + " must be");
 
-            assertThat(jedis.get(key)).isEqualTo("untouched");
-            assertThat(jedis.pttl(key)).isBetween(50_000L, 60_000L);
+                assertThat(jedis.get(key)).isEqualTo("untouched");
+                assertThat(jedis.pttl(key)).isBetween(50_000L, 60_000L);
+            }
             jedis.del(key);
+        }
+    }
+
+    @Test
+    void scriptsRequireExactlyOneKey(RedisBackend redis, LabNamespace namespace) {
+        List<String> twoKeys = List.of(namespace.redisKey("window-validation", "a"), namespace.redisKey("window-validation", "b"));
+        try (Jedis jedis = redis.connect()) {
+            for (WindowScript script : WindowScript.values()) {
+                for (List<String> keys : List.of(List.<String>of(), twoKeys)) {
+                    assertThatThrownBy(() -> script.script.run(jedis, keys, List.of("10", "1000", "1"), () -> { })).as("%s", script)
+                            .isInstanceOf(JedisDataException.class)
+                            .hasMessageStartingWith("ERR rate-limiter: exactly one key");
+                }
+                assertThat(jedis.exists(twoKeys.toArray(String[]::new))).isZero();
+            }
         }
     }
 
