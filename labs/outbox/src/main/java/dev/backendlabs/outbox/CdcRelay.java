@@ -86,7 +86,8 @@ import java.util.regex.Pattern;
 public final class CdcRelay implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(CdcRelay.class);
-    private static final Pattern SLOT_NAME = Pattern.compile("[a-z0-9_]{1,63}");
+    /** A slot name PostgreSQL takes that is also an unquoted identifier, since the publication gets the same name. */
+    private static final Pattern SLOT_NAME = Pattern.compile("[a-z_][a-z0-9_]{0,62}");
     private static final Duration INITIAL_BACKOFF = Duration.ofMillis(50);
 
     /** A point where a test can crash the relay: the process dying after Kafka acknowledged a batch, before its offsets. */
@@ -126,13 +127,22 @@ public final class CdcRelay implements AutoCloseable {
     private DebeziumEngine<RecordChangeEvent<SourceRecord>> engine;
     private Thread thread;
 
+    /** Checks the topic, ack timeout and backoff cap (through the classes that use them) before it creates anything. */
     private CdcRelay(Builder builder) {
         this.dataSource = builder.dataSource;
         this.slot = builder.slot;
         this.publisher = new EventPublisher(builder.producers, builder.topic, builder.ackTimeout);
         this.backoff = new FullJitterBackoff(INITIAL_BACKOFF, 2.0, builder.maxBackoff);
         this.hooks = builder.hooks;
-        this.engineProperties = engineProperties(builder);
+        this.engineProperties = engineProperties(builder, builder.offsets == null ? temporaryOffsets(builder.slot) : builder.offsets);
+    }
+
+    private static Path temporaryOffsets(String slot) {
+        try {
+            return Files.createTempDirectory("cdc-relay-" + slot + "-").resolve("offsets.dat");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     public static Builder builder(DataSource dataSource) {
@@ -140,7 +150,7 @@ public final class CdcRelay implements AutoCloseable {
     }
 
     /** Debezium's PostgreSQL connector, reading only the outbox's inserts, and the Outbox Event Router mapping our columns. */
-    private static Properties engineProperties(Builder builder) {
+    private static Properties engineProperties(Builder builder, Path offsets) {
         Properties p = new Properties();
         p.setProperty("name", "outbox-cdc-" + builder.slot);
         p.setProperty("connector.class", "io.debezium.connector.postgresql.PostgresConnector");
@@ -155,6 +165,12 @@ public final class CdcRelay implements AutoCloseable {
         p.setProperty("publication.name", builder.slot);
         p.setProperty("publication.autocreate.mode", "disabled");         // the relay creates it: inserts only
         p.setProperty("table.include.list", "public.outbox");
+        // After PostgreSQL restarts, the connector's task is restarted after this wait, again and again until the server answers:
+        // Debezium's 10 s default adds up to 10 s to every database restart.
+        p.setProperty("retriable.restart.connector.wait.ms", "1000");
+        // How often the connection reports its position to the walsender (default 10 s). A shutting-down server waits for its
+        // walsenders, and a logical one waits for the client's report: the default held a fast shutdown for about 10 s.
+        p.setProperty("status.update.interval.ms", "1000");
         // region cdc-engine
         // No snapshot at all: rows already in the outbox are not events to replay (the slot holds what is pending), and
         // without offsets the first start streams from the slot's confirmed position.
@@ -166,7 +182,7 @@ public final class CdcRelay implements AutoCloseable {
         p.setProperty("slot.retry.delay.ms", "500");                       // a restarted relay waits for its old walsender
         p.setProperty("slot.max.retries", "60");
         p.setProperty("offset.storage", "org.apache.kafka.connect.storage.FileOffsetBackingStore");
-        p.setProperty("offset.storage.file.filename", builder.offsets.toString());
+        p.setProperty("offset.storage.file.filename", offsets.toString());
         p.setProperty("offset.flush.interval.ms", Long.toString(builder.offsetFlushInterval.toMillis()));
         p.setProperty("transforms", "outbox");
         p.setProperty("transforms.outbox.type", "io.debezium.transforms.outbox.EventRouter");
@@ -450,7 +466,10 @@ public final class CdcRelay implements AutoCloseable {
             return this;
         }
 
-        /** The replication slot's name, also the publication's (default {@code outbox_relay}): lower case, digits, underscores. */
+        /**
+         * The replication slot's name, also the publication's (default {@code outbox_relay}): up to 63 lower-case letters, digits
+         * and underscores, not starting with a digit (the publication's name is an unquoted identifier).
+         */
         public Builder slot(String slot) {
             this.slot = slot;
             return this;
@@ -496,34 +515,38 @@ public final class CdcRelay implements AutoCloseable {
         }
 
         /**
-         * @throws IllegalArgumentException for a slot name PostgreSQL would refuse, a blank topic, a non-positive
-         *                                  ack timeout, flush or poll interval
+         * Checks every setting before anything is created (the offset directory, a producer: none is made here).
+         *
+         * @throws IllegalArgumentException for a port outside 1–65535, a slot name that is not a lower-case identifier, a blank
+         *                                  topic, a non-positive ack timeout, flush or poll interval, a backoff cap below 50 ms
          * @throws IllegalStateException    if the connection or the producer factory was not set
          */
         public CdcRelay build() {
-            if (host == null || database == null || user == null) {
+            if (host == null || host.isBlank() || database == null || database.isBlank() || user == null || user.isBlank()) {
                 throw new IllegalStateException("cdc relay: set connection(host, port, database, user, password)");
+            }
+            if (port < 1 || port > 65_535) {
+                throw new IllegalArgumentException("cdc relay: port must be 1 to 65535, got " + port);
             }
             if (producers == null) {
                 throw new IllegalStateException("cdc relay: set producers(factory)");
             }
             if (slot == null || !SLOT_NAME.matcher(slot).matches()) {
-                throw new IllegalArgumentException("cdc relay: slot must be 1 to 63 lower-case letters, digits or underscores, got '"
-                        + slot + "'");
+                throw new IllegalArgumentException("cdc relay: slot must be 1 to 63 lower-case letters, digits or underscores, not starting"
+                        + " with a digit, got '" + slot + "'");
             }
-            for (Duration interval : List.of(offsetFlushInterval, pollInterval)) {
-                if (interval.isNegative() || interval.isZero()) {
-                    throw new IllegalArgumentException("cdc relay: offsetFlushInterval and pollInterval must be positive, got " + interval);
-                }
-            }
-            if (offsets == null) {
-                try {
-                    offsets = Files.createTempDirectory("cdc-relay-" + slot + "-").resolve("offsets.dat");
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
+            requirePositive("offsetFlushInterval", offsetFlushInterval);
+            requirePositive("pollInterval", pollInterval);
+            if (maxBackoff == null) {
+                throw new IllegalArgumentException("cdc relay: maxBackoff must be set");
             }
             return new CdcRelay(this);
+        }
+
+        private static void requirePositive(String setting, Duration interval) {
+            if (interval == null || interval.isNegative() || interval.isZero()) {
+                throw new IllegalArgumentException("cdc relay: " + setting + " must be positive, got " + interval);
+            }
         }
     }
 }

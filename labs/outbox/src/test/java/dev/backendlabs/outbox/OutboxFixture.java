@@ -168,11 +168,15 @@ final class OutboxFixture {
      * Polls until the consumer has applied {@code expected} distinct events or {@code timeout} passed;
      * the caller asserts the counts. Like a service's consumer loop, it polls again after a failed
      * poll (which was rewound), so a consumer that cannot get past a record shows up as missing effects.
+     * It counts the effects only once the consumer has received as many records as expected (every
+     * applied event was received): a {@code count(DISTINCT …)} over the whole effects table after
+     * every poll would put a query that grows with the run between the consumer's polls, and delay
+     * every record that arrives meanwhile.
      */
     static boolean drain(InboxConsumer consumer, long expected, Duration timeout) {
         return eventually(timeout, Duration.ofMillis(1), () -> {
             consumer.pollOnce(Duration.ofMillis(200));
-            return appliedEvents() >= expected;
+            return consumer.deliveries() >= expected && appliedEvents() >= expected;
         });
     }
 

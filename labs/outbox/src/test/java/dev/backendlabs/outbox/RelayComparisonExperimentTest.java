@@ -20,6 +20,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
@@ -34,8 +35,11 @@ import static org.assertj.core.api.Assertions.assertThat;
  * The three relays on the same orders, one after the other in the same run: plain polling (20 ms
  * idle poll), polling woken by NOTIFY (1 s fallback poll) and CDC (Debezium on the WAL). For each:
  * the end-to-end delay from each order's scheduled send time to the consumer's effect at a fixed
- * offered rate (open loop), the outbox-table scans the database served per event during that run,
- * and the relay's throughput at saturation (a backlog written first, the relay started after).
+ * offered rate (open loop), split into three legs — the writer's commit, the relay (commit to the
+ * record's Kafka timestamp, i.e. the relay's send), the consumer (that timestamp to the effect) — so
+ * that a latency can be placed on the path; the outbox-table scans the database served per event
+ * during that run; and the relay's throughput at saturation (a backlog written first, the relay
+ * started after).
  */
 @Lab
 class RelayComparisonExperimentTest {
@@ -47,7 +51,13 @@ class RelayComparisonExperimentTest {
     private static final double RATE_TOLERANCE = 0.05;
     private static final double[] CDF_PERCENTILES = cdfPercentiles();
 
-    private record EndToEnd(Histogram latency, long placed, double achievedPerSecond, double scansPerEvent) {
+    /**
+     * One relay's e2e run: the whole delay, and its three legs per order — the writer (due time to
+     * commit returned), the relay (commit to the record's Kafka timestamp, set by the relay's producer
+     * at {@code send()}, in whole ms) and the consumer (that timestamp to the effect's insert).
+     */
+    private record EndToEnd(Histogram latency, Histogram writer, Histogram relay, Histogram consumer, long placed,
+                            double achievedPerSecond, double scansPerEvent) {
     }
 
     @Experiment
@@ -58,7 +68,8 @@ class RelayComparisonExperimentTest {
         Map<RelayVariant, Double> saturation = new EnumMap<>(RelayVariant.class);
         ReportTable table = ReportTable.of("Polling, NOTIFY and CDC on the same order stream (" + scale.label() + " scale, "
                         + OFFERED_PER_SECOND + " orders/s offered for " + duration.toSeconds() + " s)",
-                "relay", "e2e p50 (ms)", "e2e p99 (ms)", "achieved orders/s", "outbox scans per event", "events/s at saturation");
+                "relay", "e2e p50 (ms)", "e2e p99 (ms)", "p50 due → committed (ms)", "p50 committed → sent to Kafka (ms)",
+                "p50 sent → effect (ms)", "achieved orders/s", "outbox scans per event", "events/s at saturation");
         ChartSpec cdf = report.line("e2e-latency-cdf.png", "End-to-end latency at " + OFFERED_PER_SECOND
                 + " orders/s offered, scheduled send to consumer effect", "latency (ms)", "orders at or below (%)");
         for (RelayVariant variant : RelayVariant.values()) {
@@ -66,7 +77,8 @@ class RelayComparisonExperimentTest {
             double rate = saturation(postgres, kafka, variant, backlog);
             e2e.put(variant, run);
             saturation.put(variant, rate);
-            table.row(variant.label(), ms(run.latency(), 50), ms(run.latency(), 99), Math.round(run.achievedPerSecond()),
+            table.row(variant.label(), ms(run.latency(), 50), ms(run.latency(), 99), ms(run.writer(), 50), ms(run.relay(), 50),
+                    ms(run.consumer(), 50), Math.round(run.achievedPerSecond()),
                     run.scansPerEvent(), Math.round(rate));
             cdf.series(variant.label(), latencies(run.latency()), CDF_PERCENTILES);
         }
@@ -84,6 +96,15 @@ class RelayComparisonExperimentTest {
                 "CDC relay (Debezium, 5 ms connector poll): scheduled send to the consumer's effect, p50, at 1,000 orders/s offered.");
         report.metric("cdc_e2e_p99_ms", ms(e2e.get(RelayVariant.CDC).latency(), 99), "ms",
                 "CDC relay: scheduled send to the consumer's effect, p99, at 1,000 orders/s offered.");
+        report.metric("polling_relay_leg_p50_ms", ms(e2e.get(RelayVariant.POLLING).relay(), 50), "ms",
+                "Polling relay: from the order's commit to its record's Kafka timestamp (the relay's send), p50, in the e2e run.");
+        report.metric("notify_relay_leg_p50_ms", ms(e2e.get(RelayVariant.POLLING_NOTIFY).relay(), 50), "ms",
+                "Polling relay woken by NOTIFY: from the order's commit to its record's Kafka timestamp, p50: the part a wake-up can"
+                        + " shorten.");
+        report.metric("notify_consumer_leg_p50_ms", ms(e2e.get(RelayVariant.POLLING_NOTIFY).consumer(), 50), "ms",
+                "NOTIFY run: from the record's Kafka timestamp to the consumer's effect (broker, fetch, the inbox transaction), p50.");
+        report.metric("cdc_relay_leg_p50_ms", ms(e2e.get(RelayVariant.CDC).relay(), 50), "ms",
+                "CDC relay: from the order's commit to its record's Kafka timestamp (WAL decoding, the connector, the send), p50.");
         report.metric("cdc_events_per_s", saturation.get(RelayVariant.CDC), "events/s",
                 "CDC relay draining a backlog of " + backlog + " events written while it was stopped (first to last ack).");
         report.metric("db_queries_per_event_polling", e2e.get(RelayVariant.POLLING).scansPerEvent(), "scans/event",
@@ -109,7 +130,8 @@ class RelayComparisonExperimentTest {
     /**
      * Open-loop load: order {@code i} is due at {@code t0 + i × period}, whoever is free sends it then
      * (or at once, if the senders are late), and its latency runs from that due time to the
-     * consumer's effect — a late send counts against the system, not in its favour. The outbox scans
+     * consumer's effect — a late send counts against the system, not in its favour. The consumer has
+     * joined its group before the first order is due. The outbox scans
      * are counted over the run, from the relay's start to its close (which ends its connections and
      * so flushes their statistics).
      */
@@ -121,6 +143,8 @@ class RelayComparisonExperimentTest {
         int total = Math.toIntExact(OFFERED_PER_SECOND * duration.toSeconds());
         long period = TimeUnit.SECONDS.toNanos(1) / OFFERED_PER_SECOND;
         Map<String, Long> dueEpochNanos = new ConcurrentHashMap<>();
+        Map<String, Long> committedEpochNanos = new ConcurrentHashMap<>();
+        Map<String, Long> sentEpochMillis = new HashMap<>();
         AtomicInteger next = new AtomicInteger();
         AtomicLong failed = new AtomicLong();
         AtomicLong lastPlaced = new AtomicLong();
@@ -128,8 +152,15 @@ class RelayComparisonExperimentTest {
         long placingNanos;
         long scansBefore;
         try (KafkaConsumer<String, String> kafkaConsumer = OutboxFixture.consumer(kafka, topic);
+             KafkaConsumer<String, String> sendTimes = OutboxFixture.consumer(kafka, topic);
              RelayVariant.Relay relay = variant.create(postgres, OutboxFixture.NAMESPACE, kafka, writer, topic)) {
             InboxConsumer consumer = new InboxConsumer(OutboxFixture.dataSource(), kafkaConsumer, "e2e-" + variant.name().toLowerCase());
+            // Join the consumer group before the clock starts: a group join is start-up, not steady-state latency.
+            boolean joined = OutboxFixture.eventually(Duration.ofSeconds(30), Duration.ZERO, () -> {
+                kafkaConsumer.poll(Duration.ofMillis(50));
+                return !kafkaConsumer.assignment().isEmpty();
+            });
+            assertThat(joined).as("the consumer joined its group").isTrue();
             scansBefore = outboxScans();
             relay.start();
             Instant wallStart = Instant.now();
@@ -142,6 +173,7 @@ class RelayComparisonExperimentTest {
                         Order order = Order.create("customer-" + i % 97, 100);
                         try {
                             orders.place(order);
+                            committedEpochNanos.put(order.id().toString(), epochStart + System.nanoTime() - t0);
                             dueEpochNanos.put(order.id().toString(), epochStart + i * period);
                         } catch (SQLException | RuntimeException e) {
                             failed.incrementAndGet();
@@ -153,22 +185,37 @@ class RelayComparisonExperimentTest {
             }
             OutboxFixture.drain(consumer, total, duration.plusSeconds(60));
             placingNanos = lastPlaced.get() - t0;
+            OutboxFixture.eventually(Duration.ofSeconds(30), Duration.ZERO, () -> {
+                sendTimes.poll(Duration.ofMillis(200)).forEach(record -> sentEpochMillis.putIfAbsent(record.key(), record.timestamp()));
+                return sentEpochMillis.size() >= dueEpochNanos.size();
+            });
         } finally {
             senders.shutdownNow();
         }
         assertThat(failed).as("orders that failed to commit").hasValue(0);
         long scans = settledOutboxScans() - scansBefore;
         LatencyRecorder latency = new LatencyRecorder();
+        LatencyRecorder writerLeg = new LatencyRecorder();
+        LatencyRecorder relayLeg = new LatencyRecorder();
+        LatencyRecorder consumerLeg = new LatencyRecorder();
         try (Connection connection = OutboxFixture.dataSource().getConnection(); Statement statement = connection.createStatement();
              ResultSet rows = statement.executeQuery("SELECT aggregate_id, applied_at FROM effects")) {
             while (rows.next()) {
                 Instant applied = rows.getObject(2, OffsetDateTime.class).toInstant();
                 long appliedEpochNanos = TimeUnit.SECONDS.toNanos(applied.getEpochSecond()) + applied.getNano();
-                latency.recordNanos(appliedEpochNanos - dueEpochNanos.get(rows.getString(1)));
+                String order = rows.getString(1);
+                long committed = committedEpochNanos.get(order);
+                long sent = TimeUnit.MILLISECONDS.toNanos(sentEpochMillis.get(order));
+                latency.recordNanos(appliedEpochNanos - dueEpochNanos.get(order));
+                writerLeg.recordNanos(committed - dueEpochNanos.get(order));
+                // The Kafka timestamp has whole milliseconds: a leg can come out up to 1 ms short, or below zero.
+                relayLeg.recordNanos(Math.max(0, sent - committed));
+                consumerLeg.recordNanos(Math.max(0, appliedEpochNanos - sent));
             }
         }
         long placed = dueEpochNanos.size();
-        return new EndToEnd(latency.histogram(), placed, placed / (placingNanos / 1e9), (double) scans / placed);
+        return new EndToEnd(latency.histogram(), writerLeg.histogram(), relayLeg.histogram(), consumerLeg.histogram(), placed,
+                placed / (placingNanos / 1e9), (double) scans / placed);
     }
 
     /**

@@ -32,7 +32,7 @@ class RelayThroughputExperimentTest {
     private static final int[] RELAYS = {1, 2, 4};
 
     @Experiment
-    void relayThroughputByBatchSizeAndRelayCountAndEndToEndLatency(KafkaBackend kafka, Scale scale, LabReport report) throws Exception {
+    void relayThroughputByBatchSizeAndRelayCount(KafkaBackend kafka, Scale scale, LabReport report) throws Exception {
         Map<String, Double> byBatch = new LinkedHashMap<>();
         ReportTable table = ReportTable.of("Relay throughput (" + scale.label() + " scale)", "relays", "batch size", "events", "events/s");
         for (int batch : BATCH_SIZES) {
