@@ -139,11 +139,12 @@ class HotKeyStampedeTest {
      * One expiry, {@code expiries} times after a warm-up. The key is stored fresh through the strategy
      * (its δ is that load's time) and a steady stream of reads arrives at {@value #BACKGROUND_PER_SECOND}/s
      * (open loop, the same seeds for every strategy). After {@link #LEAD} the key is set to expire
-     * {@link #COUNTDOWN} later (PEXPIRE: the same last stretch of life as any TTL; the lease's value
-     * stays its stale window longer, but stops being fresh at the same moment), and at that moment 200
-     * more readers are released at once. The queries from then to the end of the stream are the
-     * queries of that expiry; the rebuilt key lives a minute, so a stalled machine cannot squeeze a
-     * second expiry into the run.
+     * {@link #COUNTDOWN} later (PEXPIREAT: the same last stretch of life as any TTL; the lease's value
+     * stays its stale window longer, but stops being fresh at the same moment), and at that moment
+     * (watched on the clock Redis expires by: {@link #releaseWhenExpired}) 200 more readers are
+     * released at once. The queries from then to the end of the stream are the queries of that
+     * expiry; the rebuilt key lives a minute, so a stalled machine cannot squeeze a second expiry
+     * into the run.
      */
     private static Storm storm(RedisBackend redis, Scale scale, String name, Strategy strategy) throws InterruptedException {
         CachePolicy policy = CacheStrategiesFixture.policy("stampede-" + name, TTL, TTL);
@@ -168,6 +169,7 @@ class HotKeyStampedeTest {
                 double[] deltaAtExpiry = new double[1];
                 CountDownLatch burst = new CountDownLatch(1);
                 OpenLoopResult background;
+                Thread timer;
                 try (ExecutorService readers = Executors.newVirtualThreadPerTaskExecutor()) {
                     for (int i = 0; i < READERS; i++) {
                         readers.execute(() -> {
@@ -175,22 +177,23 @@ class HotKeyStampedeTest {
                             catalog.find(HOT);
                         });
                     }
-                    readers.execute(() -> {
+                    timer = Thread.ofPlatform().name("stampede-timer").start(() -> {
                         LockSupport.parkNanos(LEAD.toNanos());
                         before[0] = database.reads();
                         before[1] = catalog.metrics().misses();
                         before[2] = catalog.metrics().earlyRefreshes();
                         before[3] = catalog.metrics().staleServed();
+                        long expiresAt = System.currentTimeMillis() + COUNTDOWN.toMillis();
                         try (Jedis jedis = pool.getResource()) {
                             deltaAtExpiry[0] = EntryCodec.decode(HOT, jedis.get(policy.key(HOT))).loadMicros() / 1000.0;
-                            jedis.pexpire(policy.key(HOT), staleWindow + COUNTDOWN.toMillis());
+                            jedis.pexpireAt(policy.key(HOT), expiresAt + staleWindow);
                         }
-                        LockSupport.parkNanos(COUNTDOWN.toNanos());
-                        burst.countDown();
+                        releaseWhenExpired(expiresAt, burst);
                     });
                     background = LoadRunner.atRate(BACKGROUND_PER_SECOND).duration(LEAD.plus(COUNTDOWN).plus(PAST_EXPIRY)).poisson(run)
                             .run(sequence -> catalog.find(HOT));
                 }
+                timer.join();
                 if (run >= 0) {
                     queries[run] = database.reads() - before[0];
                     misses[run] = catalog.metrics().misses() - before[1];
@@ -208,6 +211,21 @@ class HotKeyStampedeTest {
         return scale.pick(10, 40);
     }
     // endregion
+
+    /**
+     * Releases the burst the moment Redis expires the key (it expires a key once its clock, the
+     * same wall clock as this one, has passed the deadline). A plain sleep of the countdown wakes
+     * up a few milliseconds late on a busy machine, and by then a background reader has reloaded
+     * the key and the burst finds it fresh: the reference runs had expiries of 1, 10 and 14 queries
+     * from cache-aside that way. So: sleep to 2 ms before the deadline, then watch the clock.
+     */
+    private static void releaseWhenExpired(long expiresAtMillis, CountDownLatch burst) {
+        LockSupport.parkNanos(Math.max(0, expiresAtMillis - System.currentTimeMillis() - 2) * 1_000_000L);
+        while (System.currentTimeMillis() <= expiresAtMillis) {
+            Thread.onSpinWait();
+        }
+        burst.countDown();
+    }
 
     private static void awaitQuietly(CountDownLatch latch) {
         try {
