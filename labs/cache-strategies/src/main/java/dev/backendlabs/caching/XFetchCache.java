@@ -28,6 +28,9 @@ import java.util.function.DoubleSupplier;
  */
 public final class XFetchCache extends RedisCatalog {
 
+    /** What a caller that missed saw of the key's TTL: any entry found later is newer. */
+    private static final long NOTHING_SEEN = Long.MIN_VALUE;
+
     private final double beta;
     private final DoubleSupplier uniform;
     /** Null without single-flight: then every reader that draws a rebuild or misses loads. */
@@ -74,20 +77,21 @@ public final class XFetchCache extends RedisCatalog {
         return switch (redis.lookup(id)) {
             case RedisTier.Hit hit when due(hit) -> {
                 redis.metrics().recordEarlyRefresh();
-                yield rebuild(id);
+                yield rebuild(id, hit.remainingMillis());
             }
             case RedisTier.Hit hit -> hit.entry().found();
-            case RedisTier.Miss miss -> rebuild(id);
+            case RedisTier.Miss miss -> rebuild(id, NOTHING_SEEN);
             case RedisTier.Unavailable down -> redis.fallback(id, source);
         };
     }
 
-    private Optional<Product> rebuild(long id) {
+    /** Loads and stores the entry; with single-flight, once per process, unless it was rebuilt since the caller looked. */
+    private Optional<Product> rebuild(long id, long remainingSeen) {
         if (flights == null) {
             return redis.loadAndStore(id, source);
         }
         return flights.run(id, () -> switch (redis.lookup(id)) {
-            case RedisTier.Hit hit when !due(hit) -> hit.entry().found(); // another flight has just rebuilt it
+            case RedisTier.Hit hit when hit.remainingMillis() > remainingSeen -> hit.entry().found(); // a flight just rebuilt it
             case RedisTier.Hit hit -> redis.loadAndStore(id, source);
             case RedisTier.Miss miss -> redis.loadAndStore(id, source);
             case RedisTier.Unavailable down -> redis.fallback(id, source);
