@@ -1,5 +1,6 @@
 -- The product catalog: the source of truth the caches sit in front of.
--- Statements are separated by blank lines (CatalogSchema runs them one by one).
+-- CatalogSchema drops the comment lines and runs the statements one by one, splitting after each ';'
+-- that ends a line (so a ';' inside a statement must not end its line).
 
 CREATE SCHEMA IF NOT EXISTS catalog;
 

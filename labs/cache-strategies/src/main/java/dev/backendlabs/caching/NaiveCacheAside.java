@@ -7,15 +7,18 @@ import java.util.Optional;
 
 /**
  * NAIVE: cache-aside as most tutorials write it — read Redis, on a miss load and {@code SET} with a
- * TTL; on a write, delete the cached copy, then update the database. Each shortcut has a test:
+ * TTL; on a write, delete the cached copy, then update the database. Each shortcut has a test that
+ * runs it against the real servers:
  *
  * <ul>
  *   <li>It trusts what it reads: a value it cannot decode makes <em>every</em> read of that product
- *       fail until the value's TTL ends.</li>
- *   <li>It caches only what it finds: every lookup of a missing id queries the database.</li>
+ *       fail until the value's TTL ends ({@code PoisonedEntryTest}).</li>
+ *   <li>It caches only what it finds: every lookup of a missing id queries the database
+ *       ({@code NegativeCachingTest}).</li>
  *   <li>Delete, then write: a read between the delete and the commit loads the old row and caches
- *       it, and that old copy stays until its TTL (forever, without one).</li>
- *   <li>No failure policy: when Redis is down, reads fail with Redis's exception.</li>
+ *       it, and that old copy stays until its TTL, forever without one ({@code StaleSetRaceTest}).</li>
+ *   <li>No failure policy: when Redis is down, reads fail with Redis's exception
+ *       ({@code RedisOutageTest}).</li>
  * </ul>
  */
 public final class NaiveCacheAside implements ProductCatalog {

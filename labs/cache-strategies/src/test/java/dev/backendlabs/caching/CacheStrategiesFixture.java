@@ -103,6 +103,14 @@ public final class CacheStrategiesFixture {
     }
 
     /** A key prefix of its own for each test, so that no test reads another's entries. */
+    /** The median of {@code values} (the mean of the middle two for an even count). */
+    static double median(double[] values) {
+        double[] sorted = values.clone();
+        Arrays.sort(sorted);
+        int middle = sorted.length / 2;
+        return sorted.length % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+    }
+
     static CachePolicy policy(String name, Duration ttl, Duration negativeTtl) {
         return new CachePolicy(NAMESPACE.redisKey("product", name) + ":", ttl, negativeTtl);
     }

@@ -85,15 +85,23 @@ class EvictionPolicyExperimentTest {
         report.table(table);
         int steep = 1;
         report.metric("hit_ratio_redis_lru", hitRatios.get("Redis allkeys-lru")[steep], "ratio",
-                "Redis maxmemory (about 10 % of 100,000 keys) with allkeys-lru, Zipf s = 1.1, read-only trace.");
+                "Redis maxmemory (about 10 % of 100,000 keys) with allkeys-lru, Zipf s = 1.1, read-only trace replayed faster "
+                        + "than Redis's 1 s LRU clock (compare the random-eviction model).");
         report.metric("hit_ratio_redis_lfu", hitRatios.get("Redis allkeys-lfu")[steep], "ratio",
                 "Redis maxmemory with allkeys-lfu (log factor 10, decay 1 min), same trace.");
         report.metric("hit_ratio_caffeine", caffeine[steep], "ratio",
                 "Caffeine (W-TinyLFU) bounded to the capacity Redis reached, same trace.");
         report.metric("hit_ratio_plain_lru", plainLru[steep], "ratio",
                 "A plain LRU (LinkedHashMap, access order) of the same size, same trace.");
-        report.metric("lfu_minus_lru_pts", (hitRatios.get("Redis allkeys-lfu")[steep] - hitRatios.get("Redis allkeys-lru")[steep]) * 100,
-                "points", "Redis allkeys-lfu minus allkeys-lru hit ratio at s = 1.1, in points.");
+        // Redis's allkeys-lru ranks keys by a clock that ticks once a second, and this replay turns the cache over faster:
+        // keys used in the same second are evicted at random, so Redis LRU lands on the random-eviction model, not on LRU.
+        // The goal (LFU beats LRU) is judged against an exact LRU of the same size on the same trace.
+        report.metric("lfu_minus_lru_pts", (hitRatios.get("Redis allkeys-lfu")[steep] - plainLru[steep]) * 100, "points",
+                "Redis allkeys-lfu minus an exact LRU (LinkedHashMap) of the same size on the same trace, s = 1.1, in points.");
+        report.metric("redis_lfu_minus_redis_lru_pts",
+                (hitRatios.get("Redis allkeys-lfu")[steep] - hitRatios.get("Redis allkeys-lru")[steep]) * 100, "points",
+                "Redis allkeys-lfu minus allkeys-lru, s = 1.1, in points; inflated: at replay speed Redis's 1 s LRU clock makes "
+                        + "allkeys-lru evict about at random.");
         report.metric("caffeine_minus_plain_lru_pts", (caffeine[steep] - plainLru[steep]) * 100, "points",
                 "W-TinyLFU minus plain LRU hit ratio at s = 1.1, in points.");
         List<String> categories = new ArrayList<>(hitRatios.keySet());

@@ -6,11 +6,13 @@ import dev.backendlabs.shared.load.LoadRunner;
 import dev.backendlabs.shared.load.OpenLoopResult;
 import dev.backendlabs.shared.report.LabReport;
 import org.junit.jupiter.api.Test;
+import redis.clients.jedis.Jedis;
 import redis.clients.jedis.JedisPool;
 
 import java.time.Duration;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * Lookups of ids no product has — a crawler walking ids, a deleted product still linked — at
@@ -44,20 +46,32 @@ class NegativeCachingTest {
     @Test
     void negativeCachingQueriesEachMissingIdOncePerNegativeTtl(RedisBackend redis, LabReport report) throws InterruptedException {
         ProductRepository database = new ProductRepository(CacheStrategiesFixture.database());
-        try (JedisPool pool = CacheStrategiesFixture.jedisPool(redis, 16)) {
-            CacheAside cache = new CacheAside(database, pool, policy("negative-cached"));
-            for (long id = FIRST_MISSING + 100; id < FIRST_MISSING + 100 + MISSING_IDS; id++) {
+        CachePolicy policy = policy("negative-cached");
+        long first = FIRST_MISSING + 100;
+        try (JedisPool pool = CacheStrategiesFixture.jedisPool(redis, 16); Jedis jedis = pool.getResource()) {
+            CacheAside cache = new CacheAside(database, pool, policy);
+            for (long id = first; id < first + MISSING_IDS; id++) {
                 cache.find(id); // each id once first, so that no two lookups below race to cache the same "not found"
             }
 
             OpenLoopResult lookups = lookUpMissingIds(cache, 100);
+            long queriesWithinTheTtl = database.reads();
+            long negativeHits = cache.metrics().negativeHits();
+            // The stream ends ~1 s into the 2 s negative TTL; once Redis has expired the entries, one more lookup per id.
+            await().atMost(policy.negativeTtl().plusSeconds(5)).until(() -> !jedis.exists(policy.key(first)));
+            for (long id = first; id < first + MISSING_IDS; id++) {
+                cache.find(id);
+            }
 
-            report.metric("missing_id_db_queries_negative_cache", database.reads(), "queries",
+            report.metric("missing_id_db_queries_negative_cache", queriesWithinTheTtl, "queries",
                     "Cache-aside caching 'not found' for 2 s: database queries for one lookup of each id, then the same "
-                            + lookups.completed() + " lookups.");
+                            + lookups.completed() + " lookups within the negative TTL.");
             assertThat(lookups.errors()).isZero();
-            assertThat(database.reads()).isEqualTo(MISSING_IDS);
-            assertThat(cache.metrics().negativeHits()).isEqualTo(lookups.completed());
+            assertThat(queriesWithinTheTtl).as("queries within the negative TTL").isEqualTo(MISSING_IDS);
+            assertThat(negativeHits).as("negative hits within the TTL").isEqualTo(lookups.completed());
+            assertThat(database.reads() - queriesWithinTheTtl).as("queries once the negative TTL has ended").isEqualTo(MISSING_IDS);
+            assertThat(cache.metrics().negativeHits()).as("negative hits after the TTL").isEqualTo(negativeHits);
+            assertThat(jedis.pttl(policy.key(first))).as("the 'not found' is cached again, with its TTL").isPositive();
         }
     }
 

@@ -7,6 +7,7 @@ import dev.backendlabs.shared.load.OpenLoopResult;
 import dev.backendlabs.shared.report.LabReport;
 import org.junit.jupiter.api.Test;
 import redis.clients.jedis.JedisPool;
+import redis.clients.jedis.exceptions.JedisException;
 
 import java.time.Duration;
 import java.util.concurrent.ExecutorService;
@@ -14,6 +15,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * Redis stops in the middle of the traffic and comes back a second later (the real server, same
@@ -81,6 +83,26 @@ class RedisOutageTest {
             assertThat(written.version()).isEqualTo(before.version() + 1);
             assertThat(database.find(id)).contains(written);
             assertThat(cache.metrics().invalidationFailures()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void naiveReadsFailWithRedisExceptionWhileRedisIsDown(RedisBackend redis) {
+        ProductRepository database = new ProductRepository(CacheStrategiesFixture.database());
+        long id = FIRST_ID + IDS + 1;
+        try (JedisPool pool = CacheStrategiesFixture.jedisPool(redis, 4)) {
+            NaiveCacheAside naive = new NaiveCacheAside(database, pool,
+                    CacheStrategiesFixture.policy("outage-naive", Duration.ofMinutes(10), Duration.ofSeconds(10)));
+            assertThat(naive.find(id)).isPresent();
+
+            redis.stop();
+            try {
+                assertThatThrownBy(() -> naive.find(id)).as("a read during the outage").isInstanceOf(JedisException.class);
+            } finally {
+                redis.start();
+            }
+
+            assertThat(database.reads()).as("database queries: the first read only").isEqualTo(1);
         }
     }
 
