@@ -107,19 +107,26 @@ final class PoolingMathFixture {
      * @param sampledPerSecond    completed transactions per second of the sampler's span, which covers the whole run from empty
      *                            to empty: the λ that goes with the gauges' means
      * @param p99Ms               p99 of borrow + work + return, per transaction
-     * @param holdMs              mean time HikariCP counted a connection active, timed by its {@link HoldProbe}
+     * @param holdMs              mean time HikariCP counted a connection active, timed by its {@link HoldProbe}: the
+     *                            shortest interval that can stand for a hold
+     * @param clientHoldMs        the same holds timed to {@code close()} returning: the longest (see {@link HoldProbe})
      * @param waitMs              mean time HikariCP took to hand a connection over, timed by its {@link HoldProbe}
      * @param activeMean          time-weighted mean of {@code HikariPoolMXBean.getActiveConnections()}
      * @param pendingMean         time-weighted mean of {@code getThreadsAwaitingConnection()}
      * @param pendingMax          the largest {@code pending} seen
      * @param errors              transactions that threw after their borrow: they count in both rates (each held a connection)
      */
-    record LittleRun(double throughputPerSecond, double sampledPerSecond, double p99Ms, double holdMs, double waitMs,
-                     double activeMean, double pendingMean, int pendingMax, long errors) {
+    record LittleRun(double throughputPerSecond, double sampledPerSecond, double p99Ms, double holdMs, double clientHoldMs,
+                     double waitMs, double activeMean, double pendingMean, int pendingMax, long errors) {
 
-        /** λ·W for the connections in use. */
+        /** λ·W for the connections in use, with W as HikariCP's tracker times a hold. */
         double predictedActive() {
             return sampledPerSecond * holdMs / 1_000;
+        }
+
+        /** λ·W for the connections in use, with W timed to {@code close()} returning. */
+        double predictedActiveByClient() {
+            return sampledPerSecond * clientHoldMs / 1_000;
         }
 
         /** λ·W for the threads waiting for one. */
@@ -127,9 +134,17 @@ final class PoolingMathFixture {
             return sampledPerSecond * waitMs / 1_000;
         }
 
-        /** The larger relative gap between HikariCP's gauges and λ·W, in percent. */
+        /**
+         * The larger relative gap between HikariCP's gauges and λ·W, in percent. For {@code active},
+         * the gap to the nearer end of [λ·W by the tracker, λ·W by the client]: the gauge counts a
+         * connection from a moment before the tracker's first call to one before {@code close()}
+         * returns, so its λ·W lies in that range and 0 means inside it.
+         */
         double littlesLawErrorPct() {
-            return Math.max(errorPct(activeMean, predictedActive()), errorPct(pendingMean, predictedPending()));
+            double low = predictedActive();
+            double high = Math.max(low, predictedActiveByClient());
+            double active = activeMean < low ? errorPct(activeMean, low) : activeMean > high ? errorPct(activeMean, high) : 0;
+            return Math.max(active, errorPct(pendingMean, predictedPending()));
         }
 
         private static double errorPct(double measured, double predicted) {
@@ -162,6 +177,7 @@ final class PoolingMathFixture {
                 try (connection) {
                     work.run(connection, randoms[worker]);
                 } finally {
+                    probe.returned(); // close() has returned: the client's end of the hold
                     completed.increment();
                 }
             });
@@ -171,8 +187,8 @@ final class PoolingMathFixture {
         }
         long count = Math.max(1, completed.sum());
         return new LittleRun(completed.sum() / (result.elapsed().toNanos() / 1e9), completed.sum() / sampler.seconds(),
-                result.latency().p99Ms(), probe.holdNanos() / 1e6 / count, probe.waitNanos() / 1e6 / count, sampler.activeMean(),
-                sampler.pendingMean(), sampler.pendingMax(), result.errors());
+                result.latency().p99Ms(), probe.holdNanos() / 1e6 / count, probe.clientHoldNanos() / 1e6 / count,
+                probe.waitNanos() / 1e6 / count, sampler.activeMean(), sampler.pendingMean(), sampler.pendingMax(), result.errors());
     }
 
     /**
@@ -185,14 +201,18 @@ final class PoolingMathFixture {
      * closing thread's wait for a core after HikariCP had handed the connection on (HikariCP 7
      * yields the core there, {@code ConcurrentBag.requite}): at holds of 0.2 to 0.4 ms on two
      * shared cores, {@code active} then fell 5 to 15 % short of λ·W. HikariCP's own usage timer
-     * ({@code hikaricp.connections.usage}) is the same interval, in milliseconds. What remains at
-     * holds under 0.3 ms (5 to 8 %, {@code active} above λ·W) is on the gauges' side: the sampler
-     * is one thread among the clients, and when it runs is not independent of the pool's state.
+     * ({@code hikaricp.connections.usage}) is the tracker's interval, in milliseconds. Timed by the
+     * tracker, {@code active} came out 5 to 11 % above λ·W at holds under 0.3 ms (a CI run: 11.3 %
+     * at a pool of 1, 0.14 ms holds): the gauge counts a connection from its hand-over, a few
+     * microseconds before the tracker's first call, and the sampler is one thread among the
+     * clients, so when it reads is not independent of the pool's state. The two timings bracket
+     * the interval the gauge counts; both are recorded and Little's law is judged against the range.
      */
     static final class HoldProbe implements MetricsTrackerFactory {
 
         private final ThreadLocal<long[]> borrowedAt = ThreadLocal.withInitial(() -> new long[1]);
         private final LongAdder holdNanos = new LongAdder();
+        private final LongAdder clientHoldNanos = new LongAdder();
         private final LongAdder waitNanos = new LongAdder();
 
         @Override
@@ -213,7 +233,17 @@ final class PoolingMathFixture {
 
         void reset() {
             holdNanos.reset();
+            clientHoldNanos.reset();
             waitNanos.reset();
+        }
+
+        /** Called by the borrowing thread once {@code close()} has returned: the client's end of the hold. */
+        void returned() {
+            clientHoldNanos.add(System.nanoTime() - borrowedAt.get()[0]);
+        }
+
+        long clientHoldNanos() {
+            return clientHoldNanos.sum();
         }
 
         long holdNanos() {
