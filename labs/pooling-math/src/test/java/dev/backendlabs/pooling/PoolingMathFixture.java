@@ -205,8 +205,11 @@ final class PoolingMathFixture {
      * tracker, {@code active} came out 5 to 11 % above λ·W at holds under 0.3 ms (a CI run: 11.3 %
      * at a pool of 1, 0.14 ms holds): the gauge counts a connection from its hand-over, a few
      * microseconds before the tracker's first call, and the sampler is one thread among the
-     * clients, so when it reads is not independent of the pool's state. The two timings bracket
-     * the interval the gauge counts; both are recorded and Little's law is judged against the range.
+     * clients, so when it reads is not independent of the pool's state. Both timings are kept, each
+     * starting at the tracker's first call: to the tracker's last ({@link #holdNanos}) and to
+     * {@code close()} returning ({@link #returned}); Little's law for {@code active} is judged
+     * against the range of λ·W they give (which holds the gauge's interval as long as its head
+     * start before the tracker is shorter than the wait after the hand-off, as measured).
      */
     static final class HoldProbe implements MetricsTrackerFactory {
 
