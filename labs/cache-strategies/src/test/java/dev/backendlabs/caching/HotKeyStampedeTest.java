@@ -76,13 +76,15 @@ class HotKeyStampedeTest {
         record(report, "naive (cache-aside)", storm, "db_queries_per_expiry_naive",
                 "Cache-aside without a defence: database queries per expiry of a hot key when 200 readers arrive as it expires.");
         // The 200 readers released at the expiry look the key up before the first of them can have stored it (a load
-        // is ~1.5 ms, the lookups of 200 virtual threads are all sent within it). Measured per expiry: 192-272 on a
-        // quiet machine, down to 104 on a busy one (fewer lookups in flight before the first store). The mean must meet
-        // the goal (>= 100); every single expiry must cost at least a quarter of the burst. Any defence: 1.
+        // is ~1.5 ms, the lookups of 200 virtual threads are mostly sent within it). How many make it before the first
+        // store depends on the machine: 104-272 per expiry in the development and reference runs, and once 21 in a CI
+        // run, where the first load landed early. The mean must meet the goal (>= 100); every expiry must
+        // stampede (more than the 1 query any defence makes on this schedule), each of its misses a query of its own.
         assertThat(storm.meanQueries()).as("mean queries per expiry, of " + Arrays.toString(storm.queries()))
                 .isGreaterThanOrEqualTo(READERS / 2);
-        assertThat(Arrays.stream(storm.queries()).min().orElseThrow()).as("fewest queries of an expiry")
-                .isGreaterThanOrEqualTo(READERS / 4);
+        assertThat(Arrays.stream(storm.queries()).min().orElseThrow()).as("fewest queries of an expiry, of "
+                + Arrays.toString(storm.queries())).isGreaterThan(1);
+        assertThat(storm.queries()).as("queries per expiry = misses per expiry").containsExactly(storm.misses());
     }
 
     @Test
