@@ -9,6 +9,7 @@ import org.knowm.xchart.CategoryChart;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -60,12 +61,13 @@ public final class JmhResultsChart {
         // Bars grow from the axis minimum, which a log axis must place above zero.
         double lowest = results.stream().mapToDouble(JmhResultsChart::score).min().orElse(1);
         chart.getStyler().setYAxisMin(Math.pow(10, Math.floor(Math.log10(lowest))));
-        // A method or parameter with one value in every result says nothing under a bar: the bars leave it out.
+        // A method or parameter with one value in every result says nothing under a bar: the bars leave it out
+        // (the method stays when nothing else would name the bar).
         Set<String> varying = results.stream().flatMap(result -> result.path("params").properties().stream())
                 .map(Map.Entry::getKey).distinct()
                 .filter(key -> results.stream().map(result -> result.path("params").path(key).asText()).distinct().count() > 1)
-                .collect(Collectors.toSet());
-        if (results.stream().map(result -> result.path("benchmark").asText()).distinct().count() > 1) {
+                .collect(Collectors.toCollection(HashSet::new));
+        if (varying.isEmpty() || results.stream().map(result -> result.path("benchmark").asText()).distinct().count() > 1) {
             varying.add(METHOD);
         }
         Map<Integer, Map<String, Double>> byThreads = new TreeMap<>();
