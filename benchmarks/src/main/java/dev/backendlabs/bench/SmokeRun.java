@@ -19,6 +19,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Pattern;
@@ -38,8 +39,21 @@ public final class SmokeRun {
     private SmokeRun() {
     }
 
-    public static void main(String[] args) throws RunnerException, IOException {
-        Path results = Path.of(args.length > 0 ? args[0] : "target/jmh-smoke");
+    /**
+     * Exits with 0 once every benchmark ran, and with 1 at the first that failed: the embedded servers'
+     * threads would otherwise keep the JVM, and CI, waiting after the failure.
+     */
+    public static void main(String[] args) {
+        try {
+            runAll(Path.of(args.length > 0 ? args[0] : "target/jmh-smoke"));
+        } catch (RunnerException | IOException | RuntimeException e) {
+            e.printStackTrace();
+            System.exit(1);
+        }
+        System.exit(0);
+    }
+
+    private static void runAll(Path results) throws RunnerException, IOException {
         Files.createDirectories(results);
         System.setProperty(LabBenchmark.SMOKE_PROPERTY, "true");
         for (String benchmark : benchmarkClasses()) {
@@ -55,7 +69,6 @@ public final class SmokeRun {
             firstValues(benchmark).forEach(param -> options.param(param[0], param[1]));
             new Runner(options.build()).run();
         }
-        System.exit(0);
     }
 
     private static Set<String> benchmarkClasses() {
@@ -82,8 +95,8 @@ public final class SmokeRun {
                 for (Class<?> type = state; type != null; type = type.getSuperclass()) {
                     for (Field field : type.getDeclaredFields()) {
                         Param param = field.getAnnotation(Param.class);
-                        if (param != null && param.value().length > 0) {
-                            params.add(new String[] {field.getName(), param.value()[0]});
+                        if (param != null) {
+                            firstValue(field, param).ifPresent(value -> params.add(new String[] {field.getName(), value}));
                         }
                     }
                 }
@@ -92,5 +105,18 @@ public final class SmokeRun {
             throw new IllegalStateException("Benchmark class " + className + " is in the benchmark list but not on the class path", e);
         }
         return params;
+    }
+
+    /**
+     * The first value a {@code @Param} lists; for a bare {@code @Param} on an enum (JMH then runs every
+     * constant, and the annotation holds only its {@link Param#BLANK_ARGS} marker), the first constant.
+     */
+    private static Optional<String> firstValue(Field field, Param param) {
+        String[] values = param.value();
+        if (values.length > 0 && !Param.BLANK_ARGS.equals(values[0])) {
+            return Optional.of(values[0]);
+        }
+        Object[] constants = field.getType().getEnumConstants();
+        return constants == null || constants.length == 0 ? Optional.empty() : Optional.of(((Enum<?>) constants[0]).name());
     }
 }
