@@ -30,12 +30,13 @@
 -- Cost: every allowed call pays for TIME, GET and SET, which with the reply are about 70 % of its
 -- instructions (a script that only makes those calls), so the rest does as few conversions and
 -- allocations as it can: no function defined in the script, not even for the error replies (each
--- `local function` is a closure allocated on every call), one string.find per argument rather than
--- string.match (no capture, no copy), the TAT and the TTL handed to SET as numbers rather than through
--- string.format (Redis 6.2 writes a number with %.17g, 7.x an integral one as an integer: both exact,
--- and plain digits below 1e17), the remaining tokens built with one string.format and no string.gsub,
--- TIME's reply used as it comes, and TIME only when no "now" is given. The lab's README gives what
--- each of these saved, in microseconds of INFO commandstats and in instructions.
+-- `local function` is a closure allocated on every call); one string.find per argument rather than
+-- string.match (no capture, no copy); TIME's reply used as it comes, and TIME only when no "now" is
+-- given; integers printed with string.format('%d'), never with tostring or as numbers handed to
+-- redis.call, both of which go through the floating-point printf (%.14g, %.17g); the TAT handed to SET
+-- as a number all the same (Redis writes it with %.17g: exact, and plain digits below 1e17); and
+-- trailing zeros cut with a byte loop rather than string.gsub. The lab's README gives what each of
+-- these saved, in microseconds of INFO commandstats and in instructions.
 
 local MAX_CAPACITY_AND_RATE = 1000000000
 local MAX_FILL_SECONDS = 1e15
@@ -106,10 +107,7 @@ elseif tokens >= cost then
       next_tat = next_tat + 2 ^ (exponent - 53)
     end
     local px = math.ceil((capacity - tokens) * 1000 / rate - 1e-6) + TTL_SLACK_MS
-    if px >= 1e17 then
-      px = string.format('%.0f', px) -- Redis 6.2 would write a number this large as "1e+17"
-    end
-    redis.call('SET', key, next_tat, 'PX', px)
+    redis.call('SET', key, next_tat, 'PX', string.format('%d', px))
   end
 else
   retry_after_ms = math.max(1, math.ceil((cost - tokens) * 1000 / rate - 1e-6))
@@ -129,7 +127,7 @@ local micro = math.floor(tokens * 1000000 + 1e-3)
 local fraction = micro % 1000000
 local remaining
 if fraction == 0 then
-  remaining = tostring((micro - fraction) / 1000000)
+  remaining = string.format('%d', micro / 1000000)
 else
   -- One format for both parts; trailing zeros cut with a loop, as a string.gsub pattern costs more.
   remaining = string.format('%d.%06d', (micro - fraction) / 1000000, fraction)
