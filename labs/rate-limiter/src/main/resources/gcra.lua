@@ -27,15 +27,15 @@
 -- not a multiple of that, each new TAT is rounded up to the next double, so rounding never credits time:
 -- at most 1/4 us of refill is lost per write (0.025 % at 1,000/s), and nothing is ever over-admitted.
 --
--- Cost: every allowed call pays for TIME, GET and SET, which with the reply are about 70 % of its
--- instructions (a script that only makes those calls), so the rest does as few conversions and
+-- Cost: every allowed call pays for TIME, GET and SET, which with the reply are nearly three quarters
+-- of its instructions (a script that only makes those calls), so the rest does as few conversions and
 -- allocations as it can: no function defined in the script, not even for the error replies (each
 -- `local function` is a closure allocated on every call); one string.find per argument rather than
 -- string.match (no capture, no copy); TIME's reply used as it comes, and TIME only when no "now" is
 -- given; integers printed with string.format('%d'), never with tostring or as numbers handed to
--- redis.call, both of which go through the floating-point printf (%.14g, %.17g); the TAT handed to SET
--- as a number all the same (Redis writes it with %.17g: exact, and plain digits below 1e17); and
--- trailing zeros cut with a byte loop rather than string.gsub. The lab's README gives what each of
+-- redis.call, both of which go through the floating-point printf (%.14g, %.17g); the TAT, which is not
+-- an integer, handed to SET as a number (Redis writes it with %.17g: exact, and plain digits below
+-- 1e17); and trailing zeros cut with a byte loop rather than string.gsub. The lab's README gives what each of
 -- these saved, in microseconds of INFO commandstats and in instructions.
 
 local MAX_CAPACITY_AND_RATE = 1000000000
