@@ -35,8 +35,8 @@
 -- given; integers printed with string.format('%d'), never with tostring or as numbers handed to
 -- redis.call, both of which go through the floating-point printf (%.14g, %.17g); the TAT, which is not
 -- an integer, handed to SET as a number (Redis writes it with %.17g: exact, and plain digits below
--- 1e17); and trailing zeros cut with a byte loop rather than string.gsub. The lab's README gives what each of
--- these saved, in microseconds of INFO commandstats and in instructions.
+-- 1e17); and trailing zeros cut with a byte loop rather than string.gsub. The lab's README gives what
+-- each of these saved, in microseconds of INFO commandstats and in instructions.
 
 local MAX_CAPACITY_AND_RATE = 1000000000
 local MAX_FILL_SECONDS = 1e15
