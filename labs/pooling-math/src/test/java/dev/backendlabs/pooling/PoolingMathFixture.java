@@ -140,7 +140,7 @@ final class PoolingMathFixture {
          * holds the alive check of a connection idle for more than 500 ms (a round trip,
          * {@code HikariPool}) and the waits for a core; the gauge counts only threads queued in the
          * bag. Where threads queue, the queue is nearly all of the wait; where they hardly do, the
-         * overhead is, and the gauge's λ·W no longer describes it: on a host about twice as slow as
+         * overhead is, and λ·W no longer describes the gauge: on a host about twice as slow as
          * usual, the first pool of 128 in two runs kept 64 and 71 of its connections busy, timed
          * 6.2 and 5.3 ms of wait per borrow (λ·W 2.0 and 2.1 threads) and its gauge read 0 and 0.01.
          * Little's law for {@code pending} is judged where there was a queue.
