@@ -135,32 +135,32 @@ final class PoolingMathFixture {
         }
 
         /**
-         * Whether threads queued for a connection: a mean {@code pending} of at least one thread.
-         * HikariCP's tracker times a wait from {@code getConnection()} to the hand-over, which also
-         * holds the alive check of a connection idle for more than 500 ms (a round trip,
-         * {@code HikariPool}) and the waits for a core; the gauge counts only threads queued in the
-         * bag. Where threads queue, the queue is nearly all of the wait; where they hardly do, the
-         * overhead is, and λ·W no longer describes the gauge: on a host about twice as slow as
-         * usual, the first pool of 128 in two runs kept 64 and 71 of its connections busy, timed
-         * 6.2 and 5.3 ms of wait per borrow (λ·W 2.0 and 2.1 threads) and its gauge read 0 and 0.01.
-         * Little's law for {@code pending} is judged where there was a queue.
+         * The gap between HikariCP's mean {@code active} and λ·W, in percent: the gap to the nearer
+         * end of [λ·W by the tracker, λ·W by the client]. The gauge counts a connection from a
+         * moment before the tracker's first call to one before {@code close()} returns, so its λ·W
+         * lies in that range and 0 means inside it.
          */
-        boolean queued() {
-            return pendingMean >= 1;
+        double activeErrorPct() {
+            double low = predictedActive();
+            double high = Math.max(low, predictedActiveByClient());
+            return activeMean < low ? errorPct(activeMean, low) : activeMean > high ? errorPct(activeMean, high) : 0;
         }
 
         /**
-         * The larger relative gap between HikariCP's gauges and λ·W, in percent: for {@code active}
-         * in every run, for {@code pending} where it {@link #queued()}. For {@code active}, the gap to
-         * the nearer end of [λ·W by the tracker, λ·W by the client]: the gauge counts a connection
-         * from a moment before the tracker's first call to one before {@code close()} returns, so
-         * its λ·W lies in that range and 0 means inside it.
+         * The gap between HikariCP's mean {@code pending} and λ·W, in percent. The tracker times a
+         * wait from {@code getConnection()} to the hand-over, which also holds the alive check of a
+         * connection idle for more than 500 ms (a round trip, {@code HikariPool}) and the waits for
+         * a core; the gauge counts only threads queued in the bag. Where every connection is busy
+         * and threads queue, the queue is nearly all of the wait; in a pool with idle connections
+         * the overhead is a large part of it, and this gap measures that overhead, not the gauge.
          */
+        double pendingErrorPct() {
+            return errorPct(pendingMean, predictedPending());
+        }
+
+        /** The larger of {@link #activeErrorPct()} and {@link #pendingErrorPct()}. */
         double littlesLawErrorPct() {
-            double low = predictedActive();
-            double high = Math.max(low, predictedActiveByClient());
-            double active = activeMean < low ? errorPct(activeMean, low) : activeMean > high ? errorPct(activeMean, high) : 0;
-            return queued() ? Math.max(active, errorPct(pendingMean, predictedPending())) : active;
+            return Math.max(activeErrorPct(), pendingErrorPct());
         }
 
         private static double errorPct(double measured, double predicted) {
